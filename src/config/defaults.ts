@@ -1,0 +1,61 @@
+/**
+ * Every configuration option of Callwarden, in one place: its environment variable, its default and
+ * what it does. `loadConfig` (./load.ts) reads them; docs/configuration.md is generated from this list
+ * (`npm run docs:config`) and a test keeps the two in step.
+ */
+import { z } from 'zod';
+
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+export const options = {
+  mode: {
+    env: 'CALLWARDEN_MODE',
+    default: 'dev',
+    schema: z.enum(['dev', 'production']),
+    doc: 'dev: an encryption key is generated in the data directory, cookies are not Secure, the outbox API is on. production: CALLWARDEN_ENCRYPTION_KEY is required and cookies are Secure.',
+  },
+  host: { env: 'CALLWARDEN_HOST', default: '127.0.0.1', schema: z.string().min(1), doc: 'Address the HTTP server listens on.' },
+  port: { env: 'PORT', default: '3000', schema: int(0, 65535), doc: 'TCP port of the HTTP server (0 picks a free one).' },
+  publicUrl: {
+    env: 'CALLWARDEN_PUBLIC_URL',
+    default: '',
+    schema: z.union([z.literal(''), z.url()]),
+    doc: 'Base URL users reach the server at, used in setup links. Empty: http://HOST:PORT.',
+  },
+  databaseUrl: {
+    env: 'DATABASE_URL',
+    default: '',
+    schema: z.union([z.literal(''), z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres://')]),
+    doc: 'PostgreSQL connection string. Empty: the embedded store (PGlite) in CALLWARDEN_DATA_DIR.',
+  },
+  dataDir: { env: 'CALLWARDEN_DATA_DIR', default: './data', schema: z.string().min(1), doc: 'Directory of the embedded store and, in dev mode, the generated key. "memory:" keeps the embedded store in memory.' },
+  redisUrl: {
+    env: 'REDIS_URL',
+    default: '',
+    schema: z.union([z.literal(''), z.string().regex(/^rediss?:\/\//, 'must start with redis://')]),
+    doc: 'Redis connection string. When set, per-IP rate limits are shared by every instance through Redis.',
+  },
+  encryptionKey: {
+    env: 'CALLWARDEN_ENCRYPTION_KEY',
+    default: '',
+    schema: z.union([z.literal(''), z.string().refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes in base64 (openssl rand -base64 32)')]),
+    doc: 'AES-256-GCM key (32 bytes, base64) encrypting TOTP secrets and other sensitive fields. Required in production mode.',
+  },
+  bootstrapAdminEmail: { env: 'CALLWARDEN_BOOTSTRAP_ADMIN_EMAIL', default: '', schema: z.union([z.literal(''), z.email()]), doc: 'On an empty store, create the platform operator with this email.' },
+  bootstrapAdminPassword: { env: 'CALLWARDEN_BOOTSTRAP_ADMIN_PASSWORD', default: '', schema: z.string(), doc: 'Password of the bootstrapped operator (checked against the password rules).' },
+  argon2MemoryKib: { env: 'CALLWARDEN_ARGON2_MEMORY_KIB', default: '19456', schema: int(8192, 4_194_304), doc: 'argon2id memory cost in KiB (OWASP: 19 MiB).' },
+  argon2Iterations: { env: 'CALLWARDEN_ARGON2_ITERATIONS', default: '2', schema: int(1, 20), doc: 'argon2id time cost.' },
+  argon2Parallelism: { env: 'CALLWARDEN_ARGON2_PARALLELISM', default: '1', schema: int(1, 16), doc: 'argon2id parallelism.' },
+  logLevel: { env: 'CALLWARDEN_LOG_LEVEL', default: 'info', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), doc: 'pino log level.' },
+  trustProxy: { env: 'CALLWARDEN_TRUST_PROXY', default: 'false', schema: bool, doc: 'Take the client address from X-Forwarded-For (only behind your own proxy).' },
+  ipAttemptsPerMinute: { env: 'CALLWARDEN_IP_ATTEMPTS_PER_MINUTE', default: '300', schema: int(1, 1_000_000), doc: 'Sign-in and verification attempts allowed per client address (IPv6 counted per /64) per minute.' },
+  identifierAttemptsPerMinute: { env: 'CALLWARDEN_IDENTIFIER_ATTEMPTS_PER_MINUTE', default: '30', schema: int(1, 1_000_000), doc: 'Sign-in flows started per normalized identifier per minute.' },
+  flowTtlSeconds: { env: 'CALLWARDEN_FLOW_TTL_SECONDS', default: '600', schema: int(30, 86_400), doc: 'How long a sign-in flow lives.' },
+  flowAttemptBudget: { env: 'CALLWARDEN_FLOW_ATTEMPTS', default: '5', schema: int(1, 100), doc: 'Failed steps a single sign-in flow allows before it fails (the per-factor counters keep counting across flows).' },
+  inviteTtlHours: { env: 'CALLWARDEN_INVITE_TTL_HOURS', default: '72', schema: int(1, 720), doc: 'How long an invitation (setup) link is valid.' },
+  auditSealIntervalMs: { env: 'CALLWARDEN_AUDIT_SEAL_INTERVAL_MS', default: '1000', schema: int(0, 3_600_000), doc: 'How often the server seals new audit events into the hash chain (0: never in the background).' },
+  devOutboxApi: { env: 'CALLWARDEN_DEV_OUTBOX_API', default: '', schema: z.union([z.literal(''), bool]), doc: 'Serve the outbox reader API (messages with their links). Empty: on in dev mode, off in production.' },
+} as const;
+
+export type OptionKey = keyof typeof options;

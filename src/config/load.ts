@@ -1,0 +1,62 @@
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { options, type OptionKey } from './defaults.js';
+
+type Parsed = { [K in OptionKey]: z.output<(typeof options)[K]['schema']> };
+
+export interface Config extends Omit<Parsed, 'encryptionKey' | 'devOutboxApi' | 'publicUrl'> {
+  encryptionKey: Buffer;
+  devOutboxApi: boolean;
+  publicUrl: string;
+  /** True when the key was generated for dev mode rather than configured. */
+  generatedKey: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, detail: string) {
+    super(`invalid configuration: ${variable}: ${detail}`);
+  }
+}
+
+/** Reads and validates configuration; throws ConfigError naming the variable on the first bad value. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = {} as Record<string, unknown>;
+  for (const [key, opt] of Object.entries(options)) {
+    const raw = env[opt.env] ?? opt.default;
+    const result = (opt.schema as z.ZodType).safeParse(raw);
+    if (!result.success) throw new ConfigError(opt.env, result.error.issues.map((i) => i.message).join('; '));
+    parsed[key] = result.data;
+  }
+  const p = parsed as Parsed;
+  if (p.bootstrapAdminEmail && !p.bootstrapAdminPassword) {
+    throw new ConfigError('CALLWARDEN_BOOTSTRAP_ADMIN_PASSWORD', 'required when CALLWARDEN_BOOTSTRAP_ADMIN_EMAIL is set');
+  }
+  let key: Buffer;
+  let generatedKey = false;
+  if (p.encryptionKey) key = Buffer.from(p.encryptionKey, 'base64');
+  else if (p.mode === 'production') throw new ConfigError('CALLWARDEN_ENCRYPTION_KEY', 'required in production mode (openssl rand -base64 32)');
+  else {
+    key = devKey(p.dataDir);
+    generatedKey = true;
+  }
+  return {
+    ...p,
+    encryptionKey: key,
+    generatedKey,
+    devOutboxApi: p.devOutboxApi === '' ? p.mode === 'dev' : p.devOutboxApi,
+    publicUrl: (p.publicUrl || `http://${p.host === '0.0.0.0' ? 'localhost' : p.host}:${p.port}`).replace(/\/$/, ''),
+  };
+}
+
+/** Dev mode only: a key generated once and kept in the data directory so restarts can decrypt. */
+function devKey(dataDir: string): Buffer {
+  if (dataDir.startsWith('memory:')) return randomBytes(32);
+  const file = join(dataDir, 'dev-encryption.key');
+  if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+  mkdirSync(dataDir, { recursive: true });
+  const key = randomBytes(32);
+  writeFileSync(file, key.toString('base64') + '\n', { mode: 0o600 });
+  return key;
+}

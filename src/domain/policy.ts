@@ -1,0 +1,115 @@
+/**
+ * Tenant security policy as data: MFA mode (off / optional / required) with per-role overrides, the
+ * factor types allowed, an enrollment grace period, session timeouts, lockout and PCI mode.
+ * Validated when saved (`parsePolicy`); `effectiveFor` resolves it for one user.
+ */
+import { z } from 'zod';
+
+export const mfaModes = ['off', 'optional', 'required'] as const;
+export type MfaMode = (typeof mfaModes)[number];
+/** Second-factor kinds a tenant can allow for staff (more arrive with later factors). */
+export const staffFactorKinds = ['totp', 'recovery_code'] as const;
+
+export const policySchema = z
+  .object({
+    mfa: z
+      .object({
+        mode: z.enum(mfaModes).default('optional'),
+        /** Per-role override of the mode; a user with several overridden roles gets the strictest. */
+        roles: z.record(z.string().min(1).max(64), z.enum(mfaModes)).default({}),
+        allowedFactors: z.array(z.enum(staffFactorKinds)).min(1).default(['totp', 'recovery_code']),
+        /** How long a user who must enroll may still sign in without a second factor. */
+        grace: z
+          .object({
+            days: z.number().int().min(0).max(365).nullable().default(null),
+            signins: z.number().int().min(0).max(1000).nullable().default(null),
+          })
+          .strict()
+          .default({ days: null, signins: null }),
+      })
+      .strict()
+      .default({ mode: 'optional', roles: {}, allowedFactors: ['totp', 'recovery_code'], grace: { days: null, signins: null } }),
+    session: z
+      .object({
+        idleMinutes: z.number().int().min(1).max(7 * 24 * 60).default(60),
+        absoluteMinutes: z.number().int().min(5).max(30 * 24 * 60).default(24 * 60),
+        /** Adding or removing a factor needs an authentication newer than this. */
+        reauthMinutes: z.number().int().min(1).max(24 * 60).default(10),
+      })
+      .strict()
+      .default({ idleMinutes: 60, absoluteMinutes: 24 * 60, reauthMinutes: 10 }),
+    lockout: z
+      .object({
+        /** Consecutive failures after which a factor is disabled until an admin resets it (NIST: at most 100). */
+        maxConsecutiveFailures: z.number().int().min(3).max(100).default(100),
+        /** Failures allowed before each further attempt must wait. */
+        backoffAfter: z.number().int().min(1).max(100).default(5),
+        backoffBaseSeconds: z.number().int().min(0).max(3600).default(1),
+        backoffMaxSeconds: z.number().int().min(0).max(86_400).default(300),
+      })
+      .strict()
+      .default({ maxConsecutiveFailures: 100, backoffAfter: 5, backoffBaseSeconds: 1, backoffMaxSeconds: 300 }),
+    /** PCI DSS mode: lock after 10 failures for 30 minutes, 12-character passwords with letters and digits, no reuse of the last 4, idle timeout at most 15 minutes. */
+    pciMode: z.boolean().default(false),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    if (p.session.absoluteMinutes < p.session.idleMinutes)
+      ctx.addIssue({ code: 'custom', path: ['session', 'absoluteMinutes'], message: 'must be at least idleMinutes' });
+    if (p.lockout.backoffMaxSeconds < p.lockout.backoffBaseSeconds)
+      ctx.addIssue({ code: 'custom', path: ['lockout', 'backoffMaxSeconds'], message: 'must be at least backoffBaseSeconds' });
+    if (p.mfa.allowedFactors.length === 1 && p.mfa.allowedFactors[0] === 'recovery_code')
+      ctx.addIssue({ code: 'custom', path: ['mfa', 'allowedFactors'], message: 'recovery codes are a backup: allow a primary factor too' });
+  });
+
+export type Policy = z.output<typeof policySchema>;
+export type PolicyInput = z.input<typeof policySchema>;
+
+export const defaultPolicy = (): Policy => policySchema.parse({});
+
+const rank: Record<MfaMode, number> = { off: 0, optional: 1, required: 2 };
+
+/** The MFA mode that applies to a user with these roles. */
+export function mfaModeFor(policy: Policy, roles: readonly string[]): MfaMode {
+  const overrides = roles.map((r) => policy.mfa.roles[r]).filter((m): m is MfaMode => m !== undefined);
+  if (overrides.length === 0) return policy.mfa.mode;
+  return overrides.reduce((a, b) => (rank[b] > rank[a] ? b : a));
+}
+
+export interface LockoutRules {
+  maxConsecutiveFailures: number;
+  backoffAfter: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** PCI: lock after this many failures ... */
+  lockAfter: number | null;
+  /** ... for this long. */
+  lockMs: number;
+}
+
+export function lockoutRules(policy: Policy): LockoutRules {
+  const l = policy.lockout;
+  return {
+    maxConsecutiveFailures: l.maxConsecutiveFailures,
+    backoffAfter: l.backoffAfter,
+    backoffBaseMs: l.backoffBaseSeconds * 1000,
+    backoffMaxMs: l.backoffMaxSeconds * 1000,
+    lockAfter: policy.pciMode ? 10 : null,
+    lockMs: 30 * 60_000,
+  };
+}
+
+export function sessionRules(policy: Policy): { idleMs: number; absoluteMs: number; reauthMs: number } {
+  const idle = policy.pciMode ? Math.min(policy.session.idleMinutes, 15) : policy.session.idleMinutes;
+  return { idleMs: idle * 60_000, absoluteMs: policy.session.absoluteMinutes * 60_000, reauthMs: policy.session.reauthMinutes * 60_000 };
+}
+
+/** Whether a user who must enroll but has not is still inside the grace period. */
+export function inGrace(policy: Policy, graceStartedAt: Date | null, graceSignins: number, now: Date): boolean {
+  const { days, signins } = policy.mfa.grace;
+  if (days === null && signins === null) return false;
+  const start = graceStartedAt ?? now;
+  const daysOk = days === null || now.getTime() - start.getTime() < days * 86_400_000;
+  const signinsOk = signins === null || graceSignins < signins;
+  return daysOk && signinsOk;
+}

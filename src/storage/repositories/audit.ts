@@ -1,0 +1,45 @@
+/**
+ * Audit log storage. `append` is a plain INSERT (no shared row is touched, so requests never queue
+ * behind each other); the chain is built afterwards by the sealer (src/audit/seal.ts).
+ */
+import type { Db } from '../db.js';
+
+export type AuditOutcome = 'success' | 'failure' | 'denied' | 'info';
+export type ActorType = 'user' | 'system' | 'cli' | 'anonymous' | 'api_key';
+
+export interface AuditEvent {
+  tenantId: string;
+  type: string;
+  outcome: AuditOutcome;
+  actor: { type: ActorType; id?: string | null };
+  target?: { type: string; id: string } | null;
+  origin?: { ip?: string | null; userAgent?: string | null; channel?: string | null; requestId?: string | null };
+  /** Non-secret details. Never put codes, passwords, tokens or secrets here. */
+  data?: Record<string, unknown>;
+  at: Date;
+}
+
+export class AuditRepo {
+  constructor(private readonly db: Db) {}
+
+  async append(e: AuditEvent): Promise<void> {
+    await this.db
+      .insertInto('audit_events')
+      .values({
+        tenant_id: e.tenantId,
+        occurred_at: e.at,
+        type: e.type,
+        outcome: e.outcome,
+        actor_type: e.actor.type,
+        actor_id: e.actor.id ?? null,
+        target_type: e.target?.type ?? null,
+        target_id: e.target?.id ?? null,
+        ip: e.origin?.ip ?? null,
+        user_agent: e.origin?.userAgent ?? null,
+        channel: e.origin?.channel ?? null,
+        request_id: e.origin?.requestId ?? null,
+        data: JSON.stringify(e.data ?? {}),
+      })
+      .execute();
+  }
+}

@@ -1,0 +1,50 @@
+/** Consecutive-failure counters. `hit` is one atomic upsert: parallel attempts each count. */
+import type { Db } from '../db.js';
+
+export interface CounterState {
+  /** Failures including the attempt just recorded. */
+  failures: number;
+  prevAttemptAt: Date | null;
+  lockedUntil: Date | null;
+}
+
+export class CounterRepo {
+  constructor(private readonly db: Db) {}
+
+  /** Records an attempt (counted as a failure until `reset`) and returns the state after it. */
+  async hit(subject: string, now: Date): Promise<CounterState> {
+    const row = await this.db
+      .insertInto('attempt_counters')
+      .values({ subject, failures: 1, last_attempt_at: now, prev_attempt_at: null })
+      .onConflict((oc) =>
+        oc.column('subject').doUpdateSet((eb) => ({
+          failures: eb('attempt_counters.failures', '+', 1),
+          prev_attempt_at: eb.ref('attempt_counters.last_attempt_at'),
+          last_attempt_at: eb.ref('excluded.last_attempt_at'),
+        })),
+      )
+      .returning(['failures', 'prev_attempt_at', 'locked_until'])
+      .executeTakeFirstOrThrow();
+    return { failures: row.failures, prevAttemptAt: row.prev_attempt_at, lockedUntil: row.locked_until };
+  }
+
+  async get(subject: string): Promise<CounterState | null> {
+    const row = await this.db.selectFrom('attempt_counters').select(['failures', 'prev_attempt_at', 'locked_until']).where('subject', '=', subject).executeTakeFirst();
+    return row ? { failures: row.failures, prevAttemptAt: row.prev_attempt_at, lockedUntil: row.locked_until } : null;
+  }
+
+  /** A success (or an administrator's reset) clears the count. */
+  async reset(subject: string): Promise<void> {
+    await this.db.deleteFrom('attempt_counters').where('subject', '=', subject).execute();
+  }
+
+  async resetPrefix(prefix: string): Promise<number> {
+    const r = await this.db.deleteFrom('attempt_counters').where('subject', 'like', prefix.replace(/[\\%_]/g, '\\$&') + '%').executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
+  /** Temporary lock (PCI mode): the count starts again when it ends. */
+  async lock(subject: string, until: Date): Promise<void> {
+    await this.db.updateTable('attempt_counters').set({ locked_until: until, failures: 0 }).where('subject', '=', subject).execute();
+  }
+}

@@ -1,0 +1,180 @@
+/** Kysely table types; they mirror migrations/*.sql. */
+import type { ColumnType, Generated } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type Json = ColumnType<unknown, string, string>;
+
+export interface TenantsTable {
+  id: string;
+  slug: string;
+  name: string;
+  is_platform: boolean;
+  policy_version: number;
+  created_at: Timestamp;
+  disabled_at: Timestamp | null;
+}
+export interface TenantPoliciesTable {
+  tenant_id: string;
+  version: number;
+  policy: Json;
+  created_at: Timestamp;
+  created_by: string | null;
+}
+export interface RolesTable {
+  tenant_id: string;
+  name: string;
+  description: string;
+  permissions: string[];
+  created_at: Timestamp;
+}
+export interface UsersTable {
+  id: string;
+  tenant_id: string;
+  email: string;
+  display_name: string;
+  roles: string[];
+  status: 'invited' | 'active' | 'disabled';
+  password_hash: string | null;
+  password_changed_at: Timestamp | null;
+  grace_started_at: Timestamp | null;
+  grace_signins: Generated<number>;
+  last_signin_at: Timestamp | null;
+  created_at: Timestamp;
+  disabled_at: Timestamp | null;
+}
+export interface PasswordHistoryTable {
+  user_id: string;
+  hash: string;
+  created_at: Timestamp;
+}
+export interface FactorsTable {
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  kind: string;
+  label: string;
+  status: 'pending' | 'active';
+  secret: Buffer | null;
+  created_at: Timestamp;
+  confirmed_at: Timestamp | null;
+  last_used_at: Timestamp | null;
+}
+export interface TotpUsedStepsTable {
+  subject_id: string;
+  step: number;
+  used_at: Timestamp;
+}
+export interface RecoveryCodesTable {
+  factor_id: string;
+  user_id: string;
+  code_hash: Buffer;
+  used_at: Timestamp | null;
+}
+export interface AttemptCountersTable {
+  subject: string;
+  failures: number;
+  last_attempt_at: Timestamp;
+  prev_attempt_at: Timestamp | null;
+  locked_until: Timestamp | null;
+}
+export interface AuthFlowsTable {
+  id: string;
+  tenant_id: string;
+  kind: 'signin' | 'reauth';
+  secret_hash: Buffer;
+  state: string;
+  identifier: string;
+  user_id: string | null;
+  session_id: string | null;
+  required_aal: number;
+  completed_methods: string[];
+  attempts_left: number;
+  pending_factor_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  expires_at: Timestamp;
+}
+export interface SessionsTable {
+  id: string;
+  token_hash: Buffer;
+  tenant_id: string;
+  user_id: string;
+  aal: number;
+  methods: string[];
+  auth_time: Timestamp;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+  expires_at: Timestamp;
+  revoked_at: Timestamp | null;
+  ip: string | null;
+  user_agent: string | null;
+}
+export interface InvitationsTable {
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  token_hash: Buffer;
+  created_by: string | null;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+}
+export interface OutboxTable {
+  id: string;
+  tenant_id: string;
+  channel: string;
+  recipient: string;
+  template: string;
+  subject: string;
+  body: string;
+  status: Generated<'pending' | 'sent' | 'failed'>;
+  attempts: Generated<number>;
+  last_error: string | null;
+  created_at: Timestamp;
+  sent_at: Timestamp | null;
+}
+export interface AuditEventsTable {
+  id: Generated<number>;
+  tenant_id: string;
+  occurred_at: Timestamp;
+  type: string;
+  outcome: string;
+  actor_type: string;
+  actor_id: string | null;
+  target_type: string | null;
+  target_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  channel: string | null;
+  request_id: string | null;
+  data: Json;
+  chain_seq: number | null;
+  prev_hash: string | null;
+  hash: string | null;
+}
+export interface AuditChainHeadsTable {
+  tenant_id: string;
+  last_seq: number;
+  last_hash: string;
+  sealed_at: Timestamp;
+}
+
+export interface DB {
+  tenants: TenantsTable;
+  tenant_policies: TenantPoliciesTable;
+  roles: RolesTable;
+  users: UsersTable;
+  password_history: PasswordHistoryTable;
+  factors: FactorsTable;
+  totp_used_steps: TotpUsedStepsTable;
+  recovery_codes: RecoveryCodesTable;
+  attempt_counters: AttemptCountersTable;
+  auth_flows: AuthFlowsTable;
+  sessions: SessionsTable;
+  invitations: InvitationsTable;
+  outbox: OutboxTable;
+  audit_events: AuditEventsTable;
+  audit_chain_heads: AuditChainHeadsTable;
+}

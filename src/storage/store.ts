@@ -1,0 +1,44 @@
+/** The repositories over one database: what the services depend on. */
+import type { Database, Db } from './db.js';
+import { AuditRepo } from './repositories/audit.js';
+import { CounterRepo } from './repositories/counters.js';
+import { FactorRepo } from './repositories/factors.js';
+import { FlowRepo } from './repositories/flows.js';
+import { InvitationRepo } from './repositories/invitations.js';
+import { OutboxRepo } from './repositories/outbox.js';
+import { SessionRepo } from './repositories/sessions.js';
+import { TenantRepo } from './repositories/tenants.js';
+import { UserRepo } from './repositories/users.js';
+
+export interface Store {
+  db: Db;
+  kind: Database['kind'];
+  tenants: TenantRepo;
+  users: UserRepo;
+  factors: FactorRepo;
+  counters: CounterRepo;
+  flows: FlowRepo;
+  sessions: SessionRepo;
+  invitations: InvitationRepo;
+  outbox: OutboxRepo;
+  audit: AuditRepo;
+  close(): Promise<void>;
+}
+
+export function createStore(database: Database): Store {
+  const db = database.db;
+  return {
+    db,
+    kind: database.kind,
+    tenants: new TenantRepo(db),
+    users: new UserRepo(db),
+    factors: new FactorRepo(db),
+    counters: new CounterRepo(db),
+    flows: new FlowRepo(db),
+    sessions: new SessionRepo(db),
+    invitations: new InvitationRepo(db),
+    outbox: new OutboxRepo(db),
+    audit: new AuditRepo(db),
+    close: () => database.close(),
+  };
+}
