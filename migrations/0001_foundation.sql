@@ -95,6 +95,7 @@ CREATE TABLE attempt_counters (
   failures        integer NOT NULL,
   last_attempt_at timestamptz NOT NULL,
   prev_attempt_at timestamptz,
+  last_failure_at timestamptz,
   locked_until    timestamptz
 );
 
@@ -129,6 +130,7 @@ CREATE TABLE sessions (
   auth_time    timestamptz NOT NULL,
   created_at   timestamptz NOT NULL,
   last_seen_at timestamptz NOT NULL,
+  idle_timeout_s integer NOT NULL,
   expires_at   timestamptz NOT NULL,
   revoked_at   timestamptz,
   ip           text,

@@ -75,6 +75,7 @@ export interface AttemptCountersTable {
   failures: number;
   last_attempt_at: Timestamp;
   prev_attempt_at: Timestamp | null;
+  last_failure_at: Timestamp | null;
   locked_until: Timestamp | null;
 }
 export interface AuthFlowsTable {
@@ -106,6 +107,7 @@ export interface SessionsTable {
   auth_time: Timestamp;
   created_at: Timestamp;
   last_seen_at: Timestamp;
+  idle_timeout_s: number;
   expires_at: Timestamp;
   revoked_at: Timestamp | null;
   ip: string | null;

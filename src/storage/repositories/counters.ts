@@ -5,6 +5,8 @@ export interface CounterState {
   /** Failures including the attempt just recorded. */
   failures: number;
   prevAttemptAt: Date | null;
+  /** When a check last actually failed (set by `recordFailure`), the anchor of the backoff delay. */
+  lastFailureAt: Date | null;
   lockedUntil: Date | null;
 }
 
@@ -23,14 +25,14 @@ export class CounterRepo {
           last_attempt_at: eb.ref('excluded.last_attempt_at'),
         })),
       )
-      .returning(['failures', 'prev_attempt_at', 'locked_until'])
+      .returning(['failures', 'prev_attempt_at', 'last_failure_at', 'locked_until'])
       .executeTakeFirstOrThrow();
-    return { failures: row.failures, prevAttemptAt: row.prev_attempt_at, lockedUntil: row.locked_until };
+    return { failures: row.failures, prevAttemptAt: row.prev_attempt_at, lastFailureAt: row.last_failure_at, lockedUntil: row.locked_until };
   }
 
   async get(subject: string): Promise<CounterState | null> {
-    const row = await this.db.selectFrom('attempt_counters').select(['failures', 'prev_attempt_at', 'locked_until']).where('subject', '=', subject).executeTakeFirst();
-    return row ? { failures: row.failures, prevAttemptAt: row.prev_attempt_at, lockedUntil: row.locked_until } : null;
+    const row = await this.db.selectFrom('attempt_counters').select(['failures', 'prev_attempt_at', 'last_failure_at', 'locked_until']).where('subject', '=', subject).executeTakeFirst();
+    return row ? { failures: row.failures, prevAttemptAt: row.prev_attempt_at, lastFailureAt: row.last_failure_at, lockedUntil: row.locked_until } : null;
   }
 
   /** A success (or an administrator's reset) clears the count. */
@@ -41,6 +43,11 @@ export class CounterRepo {
   async resetPrefix(prefix: string): Promise<number> {
     const r = await this.db.deleteFrom('attempt_counters').where('subject', 'like', prefix.replace(/[\\%_]/g, '\\$&') + '%').executeTakeFirst();
     return Number(r.numDeletedRows);
+  }
+
+  /** Notes that a check failed now (the backoff counts from here). */
+  async recordFailure(subject: string, now: Date): Promise<void> {
+    await this.db.updateTable('attempt_counters').set({ last_failure_at: now }).where('subject', '=', subject).execute();
   }
 
   /** Temporary lock (PCI mode): the count starts again when it ends. */

@@ -41,7 +41,7 @@ export class FlowRepo {
   advance(
     id: string,
     from: { state: string; secretHash: Buffer },
-    to: { state: string; secretHash: Buffer; method?: string; userId?: string | null; pendingFactorId?: string | null; refund: boolean },
+    to: { state: string; secretHash: Buffer; method?: string; userId?: string | null; pendingFactorId?: string | null; requiredAal?: number; refund: boolean },
     now: Date,
   ): Promise<FlowRow | undefined> {
     return this.db
@@ -53,6 +53,7 @@ export class FlowRepo {
         attempts_left: to.refund ? eb('attempts_left', '+', 1) : eb.ref('attempts_left'),
         ...(to.userId !== undefined ? { user_id: to.userId } : {}),
         ...(to.pendingFactorId !== undefined ? { pending_factor_id: to.pendingFactorId } : {}),
+        ...(to.requiredAal !== undefined ? { required_aal: to.requiredAal } : {}),
         updated_at: now,
       }))
       .where('id', '=', id)

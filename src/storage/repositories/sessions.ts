@@ -23,7 +23,7 @@ export interface SessionRecord {
 export class SessionRepo {
   constructor(private readonly db: Db) {}
 
-  async create(s: { id: string; tokenHash: Buffer; tenantId: string; userId: string; aal: number; methods: string[]; authTime: Date; now: Date; expiresAt: Date; ip: string | null; userAgent: string | null }): Promise<void> {
+  async create(s: { id: string; tokenHash: Buffer; tenantId: string; userId: string; aal: number; methods: string[]; authTime: Date; now: Date; idleTimeoutS: number; expiresAt: Date; ip: string | null; userAgent: string | null }): Promise<void> {
     await this.db
       .insertInto('sessions')
       .values({
@@ -36,6 +36,7 @@ export class SessionRepo {
         auth_time: s.authTime,
         created_at: s.now,
         last_seen_at: s.now,
+        idle_timeout_s: s.idleTimeoutS,
         expires_at: s.expiresAt,
         ip: s.ip,
         user_agent: s.userAgent,
@@ -54,6 +55,7 @@ export class SessionRepo {
              (SELECT array_agg(p) FROM roles r, unnest(r.permissions) p WHERE r.tenant_id = u.tenant_id AND r.name = ANY(u.roles)) AS custom
       FROM sessions s JOIN users u ON u.id = s.user_id JOIN tenants t ON t.id = s.tenant_id
       WHERE s.token_hash = ${tokenHash} AND s.revoked_at IS NULL AND s.expires_at > ${now}
+        AND s.last_seen_at + make_interval(secs => s.idle_timeout_s) > ${now}
         AND u.status = 'active' AND t.disabled_at IS NULL`.execute(this.db);
     const row = r.rows[0];
     if (!row) return undefined;

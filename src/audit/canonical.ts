@@ -1,0 +1,117 @@
+/**
+ * What the audit chain hashes: a deterministic JSON form (RFC 8785 for the values we store) and the
+ * chain-hash rule `hash = sha256hex(prev_hash + canonicalJson(fields))`, shared by sealer and verifier.
+ */
+import { createHash } from 'node:crypto';
+
+/** The `prev_hash` of a tenant's first sealed event. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/**
+ * Deterministic JSON: object keys sorted by UTF-16 code units at every level, no whitespace, numbers and
+ * strings as ECMAScript JSON.stringify writes them (so -0 is "0"). Object properties whose value is
+ * undefined are left out, as JSON.stringify does. Throws on anything JSON cannot represent exactly
+ * (NaN, Infinity, bigint, functions, symbols, dates and other class instances).
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'number':
+      if (!Number.isFinite(value)) throw new TypeError(`canonicalJson: ${value} has no JSON form`);
+      return JSON.stringify(value);
+    case 'object': {
+      if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v)).join(',')}]`;
+      const proto = Object.getPrototypeOf(value) as unknown;
+      if (proto !== Object.prototype && proto !== null) {
+        throw new TypeError(`canonicalJson: ${(value as object).constructor?.name ?? 'object'} is not a plain object`);
+      }
+      const obj = value as Record<string, unknown>;
+      const parts: string[] = [];
+      for (const key of Object.keys(obj).sort()) {
+        const v = obj[key];
+        if (v === undefined) continue;
+        parts.push(`${JSON.stringify(key)}:${canonicalJson(v)}`);
+      }
+      return `{${parts.join(',')}}`;
+    }
+    default:
+      throw new TypeError(`canonicalJson: a ${typeof value} has no JSON form`);
+  }
+}
+
+export function sha256hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/** An audit_events row as read from the store (the columns the hash covers). */
+export interface ChainRow {
+  id: number | string;
+  tenant_id: string;
+  chain_seq: number | string;
+  occurred_at: Date;
+  type: string;
+  outcome: string;
+  actor_type: string;
+  actor_id: string | null;
+  target_type: string | null;
+  target_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  channel: string | null;
+  request_id: string | null;
+  data: unknown;
+}
+
+/** The hashed fields of one event. */
+export interface EventFields {
+  id: number;
+  tenant_id: string;
+  chain_seq: number;
+  occurred_at: string;
+  type: string;
+  outcome: string;
+  actor_type: string;
+  actor_id: string | null;
+  target_type: string | null;
+  target_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  channel: string | null;
+  request_id: string | null;
+  data: unknown;
+}
+
+export const HASHED_FIELDS = [
+  'id', 'tenant_id', 'chain_seq', 'occurred_at', 'type', 'outcome', 'actor_type', 'actor_id',
+  'target_type', 'target_id', 'ip', 'user_agent', 'channel', 'request_id', 'data',
+] as const satisfies ReadonlyArray<keyof EventFields>;
+
+/** The hashed fields of a row; bigint columns become numbers whatever the driver returned. */
+export function eventFields(row: ChainRow): EventFields {
+  return {
+    id: Number(row.id),
+    tenant_id: row.tenant_id,
+    chain_seq: Number(row.chain_seq),
+    occurred_at: row.occurred_at.toISOString(),
+    type: row.type,
+    outcome: row.outcome,
+    actor_type: row.actor_type,
+    actor_id: row.actor_id,
+    target_type: row.target_type,
+    target_id: row.target_id,
+    ip: row.ip,
+    user_agent: row.user_agent,
+    channel: row.channel,
+    request_id: row.request_id,
+    data: row.data,
+  };
+}
+
+/** The chain hash of an event: sha256hex(prevHash + canonicalJson(fields)). */
+export function chainHash(prevHash: string, fields: EventFields): string {
+  return sha256hex(prevHash + canonicalJson(fields));
+}

@@ -1,0 +1,21 @@
+/** Output and exit codes of the CLI, injectable so tests drive commands in-process. */
+export interface CliIo {
+  out(line: string): void;
+  err(line: string): void;
+  env: Record<string, string | undefined>;
+}
+
+export const processIo: CliIo = {
+  out: (l) => process.stdout.write(l + '\n'),
+  err: (l) => process.stderr.write(l + '\n'),
+  env: process.env,
+};
+
+/** Exit codes: 0 ok, 1 failure (e.g. audit chain broken), 2 usage or configuration error, 3 not found / refused. */
+export const EXIT = { ok: 0, failure: 1, usage: 2, refused: 3 } as const;
+
+export class CliExit extends Error {
+  constructor(readonly code: number, message: string) {
+    super(message);
+  }
+}

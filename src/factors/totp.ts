@@ -1,0 +1,84 @@
+/**
+ * The TOTP factor: enrollment returns an otpauth URI and its QR code (SVG) and is confirmed by a first
+ * valid code; verification accepts ±1 step and each time step once per subject (atomic ledger), so a
+ * code cannot be replayed, whitespace variants included. Secrets are sealed with AES-256-GCM, bound
+ * to their factor id.
+ */
+import { randomUUID } from 'node:crypto';
+import QRCode from 'qrcode';
+import type { Aead } from '../crypto/aead.js';
+import type { FactorRepo } from '../storage/repositories/factors.js';
+import { normalizeCode, type Factor, type Subject, type VerifyResult } from './factor.js';
+import { base32, matchTotpStep, newTotpSecret, otpauthUri } from './totp-core.js';
+
+/** Where TOTP secrets of one kind of subject live. */
+export interface TotpCredentialStore {
+  active(subject: Subject): Promise<{ id: string; sealed: Buffer } | undefined>;
+  pending(subject: Subject, id: string): Promise<{ id: string; sealed: Buffer } | undefined>;
+  createPending(subject: Subject, id: string, sealed: Buffer, label: string, now: Date): Promise<void>;
+  activate(subject: Subject, id: string, now: Date): Promise<boolean>;
+  useStep(subject: Subject, step: number, now: Date): Promise<boolean>;
+  touch(id: string, now: Date): Promise<void>;
+}
+
+export function userTotpStore(factors: FactorRepo): TotpCredentialStore {
+  const row = (r: { id: string; secret: Buffer | null } | undefined) => (r?.secret ? { id: r.id, sealed: r.secret } : undefined);
+  return {
+    active: async (s) => row(await factors.active(s.id, 'totp')),
+    pending: async (s, id) => {
+      const r = await factors.byId(s.id, id);
+      return r?.kind === 'totp' && r.status === 'pending' ? row(r) : undefined;
+    },
+    createPending: async (s, id, sealed, label, now) => {
+      await factors.createPending({ id, tenantId: s.tenantId, userId: s.id, kind: 'totp', label, secret: sealed, now });
+    },
+    activate: (s, id, now) => factors.activate(id, s.id, now),
+    useStep: (s, step, now) => factors.useTotpStep(s.id, step, now),
+    touch: (id, now) => factors.touch(id, now),
+  };
+}
+
+export function totpFactor(deps: { aead: Aead; store: TotpCredentialStore; issuer: (subject: Subject) => string }): Factor {
+  const aad = (id: string) => `totp:${id}`;
+
+  async function check(subject: Subject, cred: { id: string; sealed: Buffer } | undefined, response: string, now: Date): Promise<VerifyResult> {
+    if (!cred) return { ok: false, reason: 'not_enrolled' };
+    const code = normalizeCode(response);
+    if (!/^\d{6}$/.test(code)) return { ok: false, reason: 'malformed' };
+    const step = matchTotpStep(deps.aead.open(cred.sealed, aad(cred.id)), code, now);
+    if (step === null) return { ok: false, reason: 'wrong' };
+    if (!(await deps.store.useStep(subject, step, now))) return { ok: false, reason: 'replayed' };
+    return { ok: true, detail: { factorId: cred.id } };
+  }
+
+  return {
+    kind: 'totp',
+    category: 'possession',
+    aal: 2,
+    phishingResistant: false,
+    restricted: false,
+    label: 'Authenticator app',
+    async verify(subject, response, now) {
+      const cred = await deps.store.active(subject);
+      const r = await check(subject, cred, response, now);
+      if (r.ok && cred) await deps.store.touch(cred.id, now);
+      return r;
+    },
+    enroll: {
+      async begin(subject, opts) {
+        const id = randomUUID();
+        const secret = newTotpSecret();
+        await deps.store.createPending(subject, id, deps.aead.seal(secret, aad(id)), opts.label ?? 'Authenticator app', opts.now);
+        const uri = otpauthUri(secret, deps.issuer(subject), opts.account);
+        const qrSvg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+        return { pendingId: id, display: { secret: base32(secret), otpauthUri: uri, qrSvg } };
+      },
+      async confirm(subject, pendingId, response, now) {
+        const r = await check(subject, await deps.store.pending(subject, pendingId), response, now);
+        if (!r.ok) return r;
+        if (!(await deps.store.activate(subject, pendingId, now))) return { ok: false, reason: 'not_enrolled' };
+        return r;
+      },
+    },
+  };
+}

@@ -1,0 +1,282 @@
+/**
+ * Staff sign-in (and re-authentication) as a persisted flow: identify, password, then a second factor
+ * chosen from the user's enrolled ones, or a forced enrollment when policy says so. Each step claims
+ * one attempt of the flow's shared budget, goes through the factor's attempt gate, and on success
+ * moves the flow on with a new flow token (a new id after each factor). The session is issued only
+ * when the flow completes, so a half-signed-in client holds nothing a protected route accepts.
+ */
+import { randomUUID } from 'node:crypto';
+import { hashToken, newToken, safeEqual } from '../crypto/tokens.js';
+import { AppError } from '../domain/errors.js';
+import { normalizeIdentifier } from '../domain/identifiers.js';
+import { inGrace, lockoutRules, mfaModeFor, type Policy } from '../domain/policy.js';
+import { queueEmail, templates } from '../delivery/notices.js';
+import { audit } from '../services/audit-log.js';
+import type { Origin, Services } from '../services/context.js';
+import { currentPolicy } from '../services/policies.js';
+import { issueSession, type IssuedSession, type Principal } from '../services/sessions.js';
+import type { FlowRow } from '../storage/repositories/flows.js';
+import type { UserRow } from '../storage/repositories/users.js';
+import { factorSubject, passwordSubject, type GateVerdict } from './attempt-gate.js';
+import { claimError, gateError } from './flow-errors.js';
+import { flowState, type FlowState, type StoredState } from './signin-states.js';
+
+export interface FlowView {
+  id: string;
+  kind: 'signin' | 'reauth';
+  state: FlowState;
+  expiresAt: string;
+  attemptsLeft: number;
+  requiredAal: number;
+  completedMethods: string[];
+  /** Second factors the user may use now (state second_factor). */
+  options?: Array<{ method: string; label: string }>;
+  /** Factor kinds the user may enroll now (state enroll). */
+  enroll?: string[];
+}
+
+export interface StepResult {
+  flow: FlowView;
+  /** The token for the next step (a new one after every success). */
+  flowToken?: string;
+  session?: IssuedSession & { enrollmentDue?: boolean };
+  /** Shown once, after a forced enrollment. */
+  recoveryCodes?: string[];
+  /** Shown once, when enrolling. */
+  enrollment?: Record<string, unknown>;
+}
+
+const deny = (e: AppError): never => {
+  throw e;
+};
+
+function view(s: Services, f: FlowRow, now: Date, extra: Partial<FlowView> = {}): FlowView {
+  return {
+    id: f.id,
+    kind: f.kind,
+    state: flowState(f, now),
+    expiresAt: f.expires_at.toISOString(),
+    attemptsLeft: Math.max(0, f.attempts_left),
+    requiredAal: f.required_aal,
+    completedMethods: f.completed_methods,
+    ...extra,
+  };
+}
+
+async function secondFactorOptions(s: Services, user: Pick<UserRow, 'id' | 'roles'>, policy: Policy): Promise<string[]> {
+  if (mfaModeFor(policy, user.roles) === 'off') return [];
+  const kinds = await s.store.factors.activeKinds(user.id);
+  return policy.mfa.allowedFactors.filter((k) => kinds.includes(k));
+}
+
+const describe = (s: Services, kinds: string[]) => kinds.map((k) => ({ method: k, label: s.registry.get(k)?.label ?? k }));
+
+export async function startSignin(s: Services, a: { tenant: string; identifier: string; origin: Origin }): Promise<StepResult> {
+  const tenant = await s.store.tenants.bySlug(a.tenant.trim().toLowerCase());
+  if (!tenant || tenant.disabled_at) throw new AppError('not_found', undefined, 'Unknown organization.');
+  const now = s.clock();
+  const token = newToken();
+  const flow = await s.store.flows.create({
+    id: randomUUID(),
+    tenant_id: tenant.id,
+    kind: 'signin',
+    secret_hash: hashToken(token),
+    state: 'password',
+    identifier: normalizeIdentifier(a.identifier).slice(0, 320),
+    user_id: null,
+    session_id: null,
+    required_aal: 1,
+    attempts_left: s.config.flowAttemptBudget,
+    ip: a.origin.ip,
+    user_agent: a.origin.userAgent?.slice(0, 512) ?? null,
+    created_at: now,
+    updated_at: now,
+    expires_at: new Date(now.getTime() + s.config.flowTtlSeconds * 1000),
+  });
+  return { flow: view(s, flow, now), flowToken: token };
+}
+
+/** Re-authentication of a signed-in user: the same steps, ending in a refreshed session. */
+export async function startReauth(s: Services, p: Principal, origin: Origin): Promise<StepResult> {
+  const now = s.clock();
+  const token = newToken();
+  const flow = await s.store.flows.create({
+    id: randomUUID(),
+    tenant_id: p.tenantId,
+    kind: 'reauth',
+    secret_hash: hashToken(token),
+    state: 'password',
+    identifier: p.userEmail,
+    user_id: p.userId,
+    session_id: p.id,
+    required_aal: p.aal,
+    attempts_left: s.config.flowAttemptBudget,
+    ip: origin.ip,
+    user_agent: origin.userAgent?.slice(0, 512) ?? null,
+    created_at: now,
+    updated_at: now,
+    expires_at: new Date(now.getTime() + s.config.flowTtlSeconds * 1000),
+  });
+  return { flow: view(s, flow, now), flowToken: token };
+}
+
+export async function getFlow(s: Services, id: string, token: string): Promise<StepResult> {
+  const now = s.clock();
+  const h = hashToken(token);
+  const f = await s.store.flows.byId(id);
+  const err = claimError(f, h, now);
+  if (!f || err.code === 'flow_invalid') throw err;
+  const extra: Partial<FlowView> = {};
+  if (f.state === 'second_factor' && f.user_id) {
+    const user = await s.store.users.byId(f.tenant_id, f.user_id);
+    const { policy } = await currentPolicy(s, f.tenant_id);
+    if (user) extra.options = describe(s, await secondFactorOptions(s, user, policy));
+  }
+  if (f.state === 'enroll') extra.enroll = ['totp'];
+  return { flow: view(s, f, now, extra) };
+}
+
+/** Claims an attempt, records it on the factor's counter and judges it; throws when refused. */
+async function claim(s: Services, a: { id: string; token: string; states: StoredState[]; counter: (f: FlowRow) => string; policy?: Policy; method: string; origin: Origin }) {
+  const now = s.clock();
+  const tokenHash = hashToken(a.token);
+  const flow = (await s.store.flows.claimAttempt(a.id, tokenHash, a.states, now)) ?? deny(claimError(await s.store.flows.byId(a.id), tokenHash, now));
+  const policy = a.policy ?? (await currentPolicy(s, flow.tenant_id)).policy;
+  const rules = lockoutRules(policy);
+  const subject = a.counter(flow);
+  const refuse = async (e: AppError, reason: string): Promise<never> => {
+    await attemptEvent(s, flow, a.method, 'failure', a.origin, { reason });
+    throw e;
+  };
+  if (flow.attempts_left < 0) await refuse(new AppError('flow_failed'), 'flow_budget_spent');
+  const verdict = await s.gate.enter(subject, rules, now);
+  if (!verdict.allowed) await refuse(gateError(verdict), verdict.reason);
+  return { flow, policy, rules, subject, verdict, now, tokenHash };
+}
+
+function attemptEvent(s: Services, f: FlowRow, method: string, outcome: 'success' | 'failure', origin: Origin, data: Record<string, unknown> = {}) {
+  return audit(s, {
+    tenantId: f.tenant_id,
+    type: f.kind === 'reauth' ? 'auth.reauth.attempt' : 'auth.attempt',
+    outcome,
+    actor: f.user_id ? { type: 'user', id: f.user_id } : { type: 'anonymous' },
+    target: { type: 'flow', id: f.id },
+    origin,
+    data: { method, identifier: f.identifier, ...data },
+  });
+}
+
+async function failed(s: Services, c: { flow: FlowRow; subject: string; verdict: GateVerdict; rules: ReturnType<typeof lockoutRules>; now: Date }, method: string, origin: Origin, reason: string) {
+  await s.gate.failed(c.subject, c.verdict, c.rules, c.now);
+  await attemptEvent(s, c.flow, method, 'failure', origin, { reason });
+}
+
+export async function submitPassword(s: Services, a: { id: string; token: string; password: string; origin: Origin }): Promise<StepResult> {
+  const c = await claim(s, { ...a, states: ['password'], method: 'pwd', counter: (f) => passwordSubject(f.tenant_id, f.identifier) });
+  const found = await s.store.users.byEmail(c.flow.tenant_id, c.flow.identifier);
+  const user = found && found.status === 'active' && (c.flow.kind === 'signin' || found.id === c.flow.user_id) ? found : undefined;
+  const ok = await s.password.verifyHash(user?.password_hash ?? null, a.password);
+  if (!ok || !user) {
+    await failed(s, c, 'pwd', a.origin, 'wrong_password');
+    throw new AppError('invalid_credentials', { attemptsLeft: Math.max(0, c.flow.attempts_left) });
+  }
+  await s.gate.succeeded(c.subject);
+
+  const options = await secondFactorOptions(s, user, c.policy);
+  const mode = mfaModeFor(c.policy, user.roles);
+  let next: StoredState = 'completed';
+  let grace = false;
+  if (options.length > 0) next = 'second_factor';
+  else if (mode === 'required' && c.flow.kind === 'signin') {
+    grace = inGrace(c.policy, user.grace_started_at, user.grace_signins, c.now);
+    if (!grace) next = 'enroll';
+  }
+  const token = newToken();
+  const flow = await s.store.flows.advance(
+    a.id,
+    { state: 'password', secretHash: c.tokenHash },
+    { state: next, secretHash: hashToken(token), method: 'pwd', userId: user.id, requiredAal: next === 'completed' ? 1 : 2, refund: true },
+    c.now,
+  );
+  if (!flow) throw new AppError('flow_state');
+  await attemptEvent(s, flow, 'pwd', 'success', a.origin, { next });
+  if (next === 'completed') return finish(s, flow, user, c.policy, a.origin, { grace, enrollmentDue: grace });
+  return {
+    flow: view(s, flow, c.now, next === 'second_factor' ? { options: describe(s, options) } : { enroll: ['totp'] }),
+    flowToken: token,
+  };
+}
+
+export async function submitSecondFactor(s: Services, a: { id: string; token: string; method: string; code: string; origin: Origin }): Promise<StepResult> {
+  const c = await claim(s, { ...a, states: ['second_factor'], counter: (f) => factorSubject(f.user_id ?? '', a.method) });
+  const user = c.flow.user_id ? await s.store.users.byId(c.flow.tenant_id, c.flow.user_id) : undefined;
+  if (!user || user.status !== 'active') throw new AppError('flow_invalid');
+  const options = await secondFactorOptions(s, user, c.policy);
+  const factor = s.registry.get(a.method);
+  if (!factor || !options.includes(a.method)) throw new AppError('invalid_request', { method: a.method }, 'That sign-in method is not available for this account.');
+  const result = await factor.verify({ tenantId: user.tenant_id, type: 'user', id: user.id }, a.code, c.now);
+  if (!result.ok) {
+    await failed(s, c, a.method, a.origin, result.reason);
+    throw new AppError('invalid_factor', { attemptsLeft: Math.max(0, c.flow.attempts_left) });
+  }
+  await s.gate.succeeded(c.subject);
+  const flow = await s.store.flows.advance(a.id, { state: 'second_factor', secretHash: c.tokenHash }, { state: 'completed', secretHash: hashToken(newToken()), method: a.method, refund: true }, c.now);
+  if (!flow) throw new AppError('flow_state');
+  await attemptEvent(s, flow, a.method, 'success', a.origin);
+  if (a.method === 'recovery_code') {
+    const remaining = Number(result.detail?.remaining ?? 0);
+    await queueEmail(s, { tenantId: user.tenant_id, to: user.email, ...templates.recoveryCodeUsed({ remaining }) });
+  }
+  return finish(s, flow, user, c.policy, a.origin, { grace: false });
+}
+
+/** Forced enrollment inside the flow: start a TOTP enrollment (shows the secret and QR code). */
+export async function beginFlowEnrollment(s: Services, a: { id: string; token: string; origin: Origin }): Promise<StepResult> {
+  const now = s.clock();
+  const tokenHash = hashToken(a.token);
+  const f = await s.store.flows.byId(a.id);
+  if (!f || !f.user_id || flowState(f, now) !== 'enroll' || !safeEqual(f.secret_hash, tokenHash)) throw claimError(f, tokenHash, now);
+  const user = await s.store.users.byId(f.tenant_id, f.user_id);
+  const tenant = await s.store.tenants.byId(f.tenant_id);
+  if (!user || !tenant) throw new AppError('flow_invalid');
+  const totp = s.registry.get('totp')!;
+  const started = await totp.enroll!.begin({ tenantId: f.tenant_id, type: 'user', id: user.id }, { account: `${user.email} (${tenant.slug})`, now });
+  if (!(await s.store.flows.setPendingFactor(f.id, tokenHash, started.pendingId, now))) throw new AppError('flow_state');
+  return { flow: view(s, f, now, { enroll: ['totp'] }), enrollment: { factorId: started.pendingId, ...started.display } };
+}
+
+export async function confirmFlowEnrollment(s: Services, a: { id: string; token: string; code: string; origin: Origin }): Promise<StepResult> {
+  const c = await claim(s, { ...a, states: ['enroll'], method: 'totp', counter: (f) => factorSubject(f.user_id ?? '', 'totp') });
+  const user = c.flow.user_id ? await s.store.users.byId(c.flow.tenant_id, c.flow.user_id) : undefined;
+  if (!user || !c.flow.pending_factor_id) throw new AppError('flow_state', undefined, 'Start the enrollment first.');
+  const result = await s.registry.get('totp')!.enroll!.confirm({ tenantId: user.tenant_id, type: 'user', id: user.id }, c.flow.pending_factor_id, a.code, c.now);
+  if (!result.ok) {
+    await failed(s, c, 'totp', a.origin, `enroll_${result.reason}`);
+    throw new AppError('invalid_factor', { attemptsLeft: Math.max(0, c.flow.attempts_left) });
+  }
+  await s.gate.succeeded(c.subject);
+  const flow = await s.store.flows.advance(a.id, { state: 'enroll', secretHash: c.tokenHash }, { state: 'completed', secretHash: hashToken(newToken()), method: 'totp', refund: true }, c.now);
+  if (!flow) throw new AppError('flow_state');
+  await audit(s, { tenantId: user.tenant_id, type: 'factor.enrolled', outcome: 'success', actor: { type: 'user', id: user.id }, target: { type: 'factor', id: c.flow.pending_factor_id }, origin: a.origin, data: { kind: 'totp', forced: true } });
+  const recoveryCodes = await s.recovery.issue({ tenantId: user.tenant_id, id: user.id }, c.now);
+  const done = await finish(s, flow, user, c.policy, a.origin, { grace: false });
+  return { ...done, recoveryCodes };
+}
+
+/** Issues the session (sign-in) or refreshes the existing one (re-authentication). */
+async function finish(s: Services, flow: FlowRow, user: UserRow, policy: Policy, origin: Origin, o: { grace: boolean; enrollmentDue?: boolean }): Promise<StepResult> {
+  const now = s.clock();
+  const methods = flow.completed_methods;
+  if (flow.kind === 'reauth') {
+    const token = newToken();
+    const aal = s.registry.aalFor(methods);
+    if (!flow.session_id || !(await s.store.sessions.reauthenticate(flow.session_id, hashToken(token), methods, aal, now))) throw new AppError('unauthenticated');
+    await audit(s, { tenantId: user.tenant_id, type: 'session.reauthenticated', outcome: 'success', actor: { type: 'user', id: user.id }, target: { type: 'session', id: flow.session_id }, origin, data: { methods, aal } });
+    const sess = (await s.store.sessions.listLive(user.id, now)).find((x) => x.id === flow.session_id);
+    return { flow: view(s, flow, now), session: { id: flow.session_id, token, aal, methods, expiresAt: sess?.expires_at ?? now, idleTimeoutS: 0 } };
+  }
+  const session = await issueSession(s, { tenantId: user.tenant_id, userId: user.id, methods, policy, origin });
+  await s.store.users.recordSignin(user.id, now, o.grace);
+  await audit(s, { tenantId: user.tenant_id, type: 'session.created', outcome: 'success', actor: { type: 'user', id: user.id }, target: { type: 'session', id: session.id }, origin, data: { methods, aal: session.aal } });
+  return { flow: view(s, flow, now), session: o.enrollmentDue ? { ...session, enrollmentDue: true } : session };
+}

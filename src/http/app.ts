@@ -1,0 +1,71 @@
+/**
+ * Builds the Fastify application: schema-first routes (zod), the generated OpenAPI 3.1 document at
+ * /openapi.json with browsable docs at /docs, JSON errors with a request id, cookies, rate limits.
+ */
+import { randomUUID } from 'node:crypto';
+import cookie from '@fastify/cookie';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Services } from '../services/context.js';
+import { installErrorHandler } from './error-handler.js';
+import { createLimiters, type Limiters } from './rate-limit.js';
+import { auditRoutes } from './routes/audit.js';
+import { authRoutes } from './routes/auth.js';
+import { healthRoutes } from './routes/health.js';
+import { meRoutes } from './routes/me.js';
+import { outboxRoutes } from './routes/outbox.js';
+import { tenantRoutes } from './routes/tenants.js';
+import { userRoutes } from './routes/users.js';
+
+export interface AppOptions {
+  limiters?: Limiters;
+  /** pino logger options or false; defaults to the configured level. */
+  logger?: boolean;
+}
+
+export async function buildApp(s: Services, opts: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: (opts.logger === false ? s.log.child({}, { level: 'silent' }) : s.log) as FastifyBaseLogger,
+    trustProxy: s.config.trustProxy,
+    bodyLimit: 64 * 1024,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{8,64}$/.test(given) ? given : randomUUID();
+    },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.decorateRequest('principal', null);
+  app.addHook('onSend', async (req, reply, payload) => {
+    void reply.header('x-request-id', req.id);
+    void reply.header('cache-control', 'no-store');
+    void reply.header('x-content-type-options', 'nosniff');
+    return payload;
+  });
+  installErrorHandler(app as unknown as FastifyInstance);
+  await app.register(cookie);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Callwarden API', version: '0.1.0', description: 'Multi-factor authentication for contact centers: staff sign-in and caller verification.' },
+      components: { securitySchemes: { session: { type: 'http', scheme: 'bearer', description: 'Session token (or the cw_session cookie)' } } },
+      security: [{ session: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  const limiters = opts.limiters ?? createLimiters({ ipPerMinute: s.config.ipAttemptsPerMinute, identifierPerMinute: s.config.identifierAttemptsPerMinute });
+  await app.register(healthRoutes(s));
+  await app.register(authRoutes(s, limiters));
+  await app.register(meRoutes(s));
+  await app.register(tenantRoutes(s));
+  await app.register(userRoutes(s));
+  await app.register(auditRoutes(s));
+  if (s.config.devOutboxApi) await app.register(outboxRoutes(s));
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app as unknown as FastifyInstance;
+}

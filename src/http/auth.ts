@@ -1,0 +1,71 @@
+/**
+ * Request authentication and authorization: the session comes from the `cw_session` cookie or an
+ * `Authorization: Bearer` header; routes ask for a permission, and tenant-scoped routes resolve the
+ * tenant so that another tenant's objects answer 404 (not 403).
+ */
+import '@fastify/cookie';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../domain/errors.js';
+import type { Permission } from '../domain/permissions.js';
+import type { Origin, Services } from '../services/context.js';
+import { authenticate, type Principal } from '../services/sessions.js';
+import type { TenantRow } from '../storage/repositories/tenants.js';
+
+export const SESSION_COOKIE = 'cw_session';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+export function sessionToken(req: FastifyRequest): string | undefined {
+  const h = req.headers.authorization;
+  if (h?.startsWith('Bearer ')) return h.slice(7).trim();
+  return req.cookies?.[SESSION_COOKIE];
+}
+
+export function origin(req: FastifyRequest): Origin {
+  const ua = req.headers['user-agent'];
+  return { ip: req.ip ?? null, userAgent: typeof ua === 'string' ? ua.slice(0, 512) : null, requestId: req.id, channel: 'api' };
+}
+
+/** preHandler: a live, fully signed-in session is required. */
+export function requireSession(s: Services) {
+  return async (req: FastifyRequest) => {
+    const token = sessionToken(req);
+    const p = token ? await authenticate(s, token) : undefined;
+    if (!p) throw new AppError('unauthenticated');
+    req.principal = p;
+  };
+}
+
+export function principal(req: FastifyRequest): Principal {
+  if (!req.principal) throw new AppError('unauthenticated');
+  return req.principal;
+}
+
+/** The tenant named in the path (slug or id), if the caller may see it and holds the permission. */
+export async function tenantFor(s: Services, req: FastifyRequest, ref: string, permission: Permission): Promise<TenantRow> {
+  const p = principal(req);
+  const isId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(ref);
+  const tenant = isId ? await s.store.tenants.byId(ref) : await s.store.tenants.bySlug(ref.toLowerCase());
+  if (!tenant || (tenant.id !== p.tenantId && !p.isOperator)) throw new AppError('not_found');
+  if (!p.permissions.has(permission)) throw new AppError('forbidden', { permission });
+  return tenant;
+}
+
+/** Platform-level permission (operator routes). */
+export function requirePermission(req: FastifyRequest, permission: Permission): Principal {
+  const p = principal(req);
+  if (!p.permissions.has(permission)) throw new AppError('forbidden', { permission });
+  return p;
+}
+
+export function setSessionCookie(reply: FastifyReply, token: string, secure: boolean, maxAgeS: number): void {
+  void reply.setCookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'strict', secure, path: '/', maxAge: maxAgeS });
+}
+
+export function clearSessionCookie(reply: FastifyReply, secure: boolean): void {
+  void reply.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'strict', secure, path: '/' });
+}

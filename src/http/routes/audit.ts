@@ -1,0 +1,63 @@
+/** The audit log: filter, export (JSON lines) and the chain's verification status. Reads are audited. */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { exportEvents, queryEvents } from '../../audit/query.js';
+import { verifyChain } from '../../audit/verify.js';
+import { audit } from '../../services/audit-log.js';
+import type { Services } from '../../services/context.js';
+import { origin, principal, requireSession, tenantFor } from '../auth.js';
+import { errors, tenantParam } from '../schemas.js';
+
+const filter = z.object({
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+  type: z.string().max(100).optional(),
+  actorId: z.string().max(100).optional(),
+  outcome: z.enum(['success', 'failure', 'denied', 'info']).optional(),
+});
+
+export function auditRoutes(s: Services): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.addHook('preHandler', requireSession(s));
+    const tags = ['audit'];
+    const record = (req: Parameters<typeof principal>[0], tenantId: string, type: string, data: Record<string, unknown>) =>
+      audit(s, { tenantId, type, outcome: 'success', actor: { type: 'user', id: principal(req).userId }, target: { type: 'audit_log', id: tenantId }, origin: origin(req), data });
+
+    app.get('/v1/tenants/:tenant/audit', {
+      schema: {
+        tags,
+        summary: 'Search audit events (newest first)',
+        params: tenantParam,
+        querystring: filter.extend({ limit: z.coerce.number().int().min(1).max(1000).default(100), before: z.coerce.number().int().positive().optional() }),
+        response: { 200: z.object({ events: z.array(z.record(z.string(), z.unknown())), nextBefore: z.number().nullable() }), ...errors },
+      },
+    }, async (req) => {
+      const t = await tenantFor(s, req, req.params.tenant, 'audit.read');
+      const q = req.query;
+      const events = (await queryEvents(s.store.db, { tenantId: t.id, ...q, from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined })) as unknown as Array<Record<string, unknown>>;
+      await record(req, t.id, 'audit.read', { filter: req.query, returned: events.length });
+      const last = events.at(-1);
+      return { events, nextBefore: events.length === q.limit && last ? Number(last.id) : null };
+    });
+
+    app.get('/v1/tenants/:tenant/audit/export', {
+      schema: { tags, summary: 'Export audit events as JSON lines (oldest first)', params: tenantParam, querystring: filter, produces: ['application/x-ndjson'] },
+    }, async (req, reply) => {
+      const t = await tenantFor(s, req, req.params.tenant, 'audit.export');
+      const q = req.query;
+      await record(req, t.id, 'audit.exported', { filter: req.query });
+      const lines: string[] = [];
+      for await (const line of exportEvents(s.store.db, { tenantId: t.id, ...q, from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined })) lines.push(line);
+      return reply.type('application/x-ndjson').send(lines.map((l) => (l.endsWith('\n') ? l : l + '\n')).join(''));
+    });
+
+    app.get('/v1/tenants/:tenant/audit/verify', {
+      schema: { tags, summary: "Verify the tenant's audit hash chain", params: tenantParam, response: { 200: z.record(z.string(), z.unknown()), ...errors } },
+    }, async (req) => {
+      const t = await tenantFor(s, req, req.params.tenant, 'audit.read');
+      const report = await verifyChain(s.store.db, { tenantId: t.id });
+      await record(req, t.id, 'audit.verified', { ok: report.ok });
+      return report as unknown as Record<string, unknown>;
+    });
+  };
+}

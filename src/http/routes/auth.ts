@@ -1,0 +1,108 @@
+/** Sign-in flow endpoints, logout and invitation (setup link) endpoints. */
+import type { FastifyReply } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { normalizeIdentifier } from '../../domain/identifiers.js';
+import * as signin from '../../flows/signin.js';
+import type { Services } from '../../services/context.js';
+import { acceptInvitation, inspectInvitation } from '../../services/users.js';
+import { clearSessionCookie, origin, sessionToken, setSessionCookie } from '../auth.js';
+import { limitIdentifier, limitIp, type Limiters } from '../rate-limit.js';
+import { authenticate } from '../../services/sessions.js';
+import { errors, flowParams, flowTokenHeader, ok, stepResult } from '../schemas.js';
+
+export function authRoutes(s: Services, limiters: Limiters): FastifyPluginAsyncZod {
+  return async (app) => {
+    const secure = s.config.mode === 'production';
+    /** Sends a step result, setting the session cookie when the flow completed. */
+    const send = (reply: FastifyReply, r: signin.StepResult, status = 200) => {
+      if (r.session) setSessionCookie(reply, r.session.token, secure, Math.max(1, Math.round((r.session.expiresAt.getTime() - s.clock().getTime()) / 1000)));
+      void reply.status(status);
+      return { ...r, session: r.session ? { ...r.session, expiresAt: r.session.expiresAt.toISOString() } : undefined };
+    };
+
+    app.post('/v1/auth/flows', {
+      schema: {
+        tags: ['sign-in'],
+        summary: 'Start a sign-in',
+        description: 'Always answers 201 with a flow in state `password`, whether or not the identifier exists.',
+        body: z.object({ tenant: z.string().min(1).max(64), identifier: z.string().min(1).max(320) }),
+        response: { 201: stepResult, ...errors },
+      },
+    }, async (req, reply) => {
+      await limitIp(limiters, req.ip);
+      await limitIdentifier(limiters, req.body.tenant.toLowerCase(), normalizeIdentifier(req.body.identifier));
+      return send(reply, await signin.startSignin(s, { ...req.body, origin: origin(req) }), 201);
+    });
+
+    app.get('/v1/auth/flows/:id', {
+      schema: { tags: ['sign-in'], summary: 'Read a flow', params: flowParams, headers: flowTokenHeader, response: { 200: stepResult, ...errors } },
+    }, async (req, reply) => send(reply, await signin.getFlow(s, req.params.id, req.headers['x-flow-token'])));
+
+    app.post('/v1/auth/flows/:id/password', {
+      schema: { tags: ['sign-in'], summary: 'Submit the password', params: flowParams, headers: flowTokenHeader, body: z.object({ password: z.string().min(1).max(4096) }), response: { 200: stepResult, ...errors } },
+    }, async (req, reply) => {
+      await limitIp(limiters, req.ip);
+      return send(reply, await signin.submitPassword(s, { id: req.params.id, token: req.headers['x-flow-token'], password: req.body.password, origin: origin(req) }));
+    });
+
+    app.post('/v1/auth/flows/:id/factor', {
+      schema: {
+        tags: ['sign-in'],
+        summary: 'Submit a second factor',
+        params: flowParams,
+        headers: flowTokenHeader,
+        body: z.object({ method: z.string().min(1).max(32).describe('One of the flow options, e.g. totp or recovery_code'), code: z.string().min(1).max(64) }),
+        response: { 200: stepResult, ...errors },
+      },
+    }, async (req, reply) => {
+      await limitIp(limiters, req.ip);
+      return send(reply, await signin.submitSecondFactor(s, { id: req.params.id, token: req.headers['x-flow-token'], ...req.body, origin: origin(req) }));
+    });
+
+    app.post('/v1/auth/flows/:id/enroll/totp', {
+      schema: { tags: ['sign-in'], summary: 'Forced enrollment: start an authenticator app', params: flowParams, headers: flowTokenHeader, response: { 200: stepResult, ...errors } },
+    }, async (req, reply) => send(reply, await signin.beginFlowEnrollment(s, { id: req.params.id, token: req.headers['x-flow-token'], origin: origin(req) })));
+
+    app.post('/v1/auth/flows/:id/enroll/totp/confirm', {
+      schema: { tags: ['sign-in'], summary: 'Forced enrollment: confirm with a first code', params: flowParams, headers: flowTokenHeader, body: z.object({ code: z.string().min(1).max(64) }), response: { 200: stepResult, ...errors } },
+    }, async (req, reply) => {
+      await limitIp(limiters, req.ip);
+      return send(reply, await signin.confirmFlowEnrollment(s, { id: req.params.id, token: req.headers['x-flow-token'], code: req.body.code, origin: origin(req) }));
+    });
+
+    app.post('/v1/auth/logout', {
+      schema: { tags: ['sign-in'], summary: 'End the current session', response: { 200: ok } },
+    }, async (req, reply) => {
+      const token = sessionToken(req);
+      const p = token ? await authenticate(s, token) : undefined;
+      if (p) await s.store.sessions.revoke(p.userId, p.id, s.clock());
+      clearSessionCookie(reply, secure);
+      return { ok: true as const };
+    });
+
+    app.post('/v1/invitations/inspect', {
+      schema: {
+        tags: ['invitations'],
+        summary: 'What a setup link is for (email, tenant, password rules)',
+        body: z.object({ token: z.string().min(10).max(128) }),
+        response: { 200: z.object({ email: z.string(), tenant: z.string(), tenantName: z.string(), passwordRules: z.object({ mfa: z.boolean(), pciMode: z.boolean() }).loose() }), ...errors },
+      },
+    }, async (req) => {
+      await limitIp(limiters, req.ip);
+      return inspectInvitation(s, req.body.token);
+    });
+
+    app.post('/v1/invitations/accept', {
+      schema: {
+        tags: ['invitations'],
+        summary: 'Choose a password with a one-time setup link',
+        body: z.object({ token: z.string().min(10).max(128), password: z.string().min(1).max(4096) }),
+        response: { 200: z.object({ tenant: z.string(), email: z.string() }), ...errors },
+      },
+    }, async (req) => {
+      await limitIp(limiters, req.ip);
+      return acceptInvitation(s, { ...req.body, origin: origin(req) });
+    });
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * Runs the server: opens the store, applies migrations, bootstraps the operator on an empty store,
+ * starts the HTTP listener and the background audit sealer, and shuts down cleanly on a signal.
+ */
+import type { FastifyInstance } from 'fastify';
+import { sealAll } from './audit/seal.js';
+import type { Config } from './config/load.js';
+import { buildApp } from './http/app.js';
+import { createServices, type Services } from './services/context.js';
+import { createOperator } from './services/tenants.js';
+import { openDatabase } from './storage/db.js';
+import { migrate } from './storage/migrate.js';
+import { createStore } from './storage/store.js';
+
+export interface Running {
+  app: FastifyInstance;
+  services: Services;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function openServices(config: Config): Promise<Services> {
+  const database = await openDatabase({ url: config.databaseUrl || undefined, dataDir: config.dataDir });
+  const applied = await migrate(database.db);
+  const services = createServices(config, createStore(database));
+  if (applied.length) services.log.info({ applied }, 'migrations applied');
+  return services;
+}
+
+export async function startServer(config: Config, opts: { services?: Services } = {}): Promise<Running> {
+  const s = opts.services ?? (await openServices(config));
+  if (config.mode === 'dev' && config.generatedKey) s.log.warn('dev mode: using a generated encryption key kept in the data directory; set CALLWARDEN_ENCRYPTION_KEY and CALLWARDEN_MODE=production for real use');
+  if (config.bootstrapAdminEmail) {
+    const r = await createOperator(s, { email: config.bootstrapAdminEmail, password: config.bootstrapAdminPassword, origin: { ip: null, userAgent: null, requestId: null, channel: 'system' }, onlyIfEmpty: true });
+    if (r.created) s.log.info({ email: config.bootstrapAdminEmail }, 'platform operator created');
+  }
+  const app = await buildApp(s);
+  const address = await app.listen({ host: config.host, port: config.port });
+  let sealing = false;
+  const timer =
+    config.auditSealIntervalMs > 0
+      ? setInterval(() => {
+          if (sealing) return;
+          sealing = true;
+          sealAll(s.store.db)
+            .catch((err: Error) => s.log.error({ err: { message: err.message } }, 'audit sealing failed'))
+            .finally(() => {
+              sealing = false;
+            });
+        }, config.auditSealIntervalMs)
+      : undefined;
+  timer?.unref();
+  s.log.info({ url: address, store: s.store.kind }, 'callwarden listening');
+  return {
+    app,
+    services: s,
+    url: address,
+    async stop() {
+      if (timer) clearInterval(timer);
+      await app.close();
+      await sealAll(s.store.db).catch(() => 0);
+      await s.store.close();
+    },
+  };
+}

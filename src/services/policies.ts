@@ -1,0 +1,50 @@
+/** Reading and saving tenant policy; saving validates, versions and audits. */
+import { AppError } from '../domain/errors.js';
+import { isBuiltinRole } from '../domain/permissions.js';
+import { defaultPolicy, policySchema, type Policy } from '../domain/policy.js';
+import { audit } from './audit-log.js';
+import type { Origin, Services } from './context.js';
+
+export async function currentPolicy(s: Services, tenantId: string): Promise<{ version: number; policy: Policy }> {
+  const row = await s.store.tenants.currentPolicy(tenantId);
+  if (!row) return { version: 0, policy: defaultPolicy() };
+  return { version: row.version, policy: policySchema.parse(row.policy) };
+}
+
+/** Validates a policy for a tenant (unknown roles in overrides are refused). */
+export async function validatePolicy(s: Services, tenantId: string, input: unknown): Promise<Policy> {
+  const parsed = policySchema.safeParse(input);
+  if (!parsed.success) {
+    throw new AppError('invalid_policy', { issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
+  }
+  const custom = new Set((await s.store.users.roles(tenantId)).map((r) => r.name));
+  const unknown = Object.keys(parsed.data.mfa.roles).filter((r) => !isBuiltinRole(r) && !custom.has(r));
+  if (unknown.length) throw new AppError('invalid_policy', { issues: unknown.map((r) => ({ path: `mfa.roles.${r}`, message: 'no such role' })) });
+  return parsed.data;
+}
+
+export async function savePolicy(s: Services, a: { tenantId: string; expectedVersion: number; input: unknown; actorId: string | null; origin: Origin }) {
+  const policy = await validatePolicy(s, a.tenantId, a.input);
+  const before = await currentPolicy(s, a.tenantId);
+  const version = await s.store.tenants.savePolicy(a.tenantId, a.expectedVersion, policy, a.actorId, s.clock());
+  if (version === null) throw new AppError('conflict', { currentVersion: before.version }, 'The policy was changed by someone else; reload it and try again.');
+  await audit(s, {
+    tenantId: a.tenantId,
+    type: 'policy.changed',
+    outcome: 'success',
+    actor: { type: a.actorId ? 'user' : 'cli', id: a.actorId },
+    target: { type: 'policy', id: String(version) },
+    origin: a.origin,
+    data: { fromVersion: before.version, toVersion: version, changes: diff(before.policy, policy) },
+  });
+  return { version, policy };
+}
+
+/** Flat list of changed paths with old and new values (policy holds no secrets). */
+export function diff(a: unknown, b: unknown, path = ''): Array<{ path: string; from: unknown; to: unknown }> {
+  if (typeof a === 'object' && a && typeof b === 'object' && b && !Array.isArray(a) && !Array.isArray(b)) {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    return [...keys].flatMap((k) => diff((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path ? `${path}.${k}` : k));
+  }
+  return JSON.stringify(a) === JSON.stringify(b) ? [] : [{ path, from: a ?? null, to: b ?? null }];
+}

@@ -1,0 +1,74 @@
+/**
+ * A signed-in user's own security: enrolling and removing factors, recovery codes, sessions. Adding
+ * or removing a factor and regenerating codes need an authentication newer than the policy window,
+ * and each change sends a notice to the user's email.
+ */
+import { AppError } from '../domain/errors.js';
+import { sessionRules } from '../domain/policy.js';
+import { queueEmail, templates } from '../delivery/notices.js';
+import { audit } from './audit-log.js';
+import type { Origin, Services } from './context.js';
+import { currentPolicy } from './policies.js';
+import type { Principal } from './sessions.js';
+
+export async function requireFreshAuth(s: Services, p: Principal): Promise<void> {
+  const { policy } = await currentPolicy(s, p.tenantId);
+  const age = s.clock().getTime() - p.authTime.getTime();
+  if (age > sessionRules(policy).reauthMs) throw new AppError('reauthentication_required', { maxAgeSeconds: sessionRules(policy).reauthMs / 1000 });
+}
+
+const subjectOf = (p: Principal) => ({ tenantId: p.tenantId, type: 'user' as const, id: p.userId });
+
+export async function beginTotpEnrollment(s: Services, p: Principal, origin: Origin) {
+  await requireFreshAuth(s, p);
+  if (await s.store.factors.active(p.userId, 'totp')) throw new AppError('already_exists', undefined, 'An authenticator app is already set up; remove it first.');
+  const { policy } = await currentPolicy(s, p.tenantId);
+  if (!policy.mfa.allowedFactors.includes('totp')) throw new AppError('forbidden', undefined, 'Authenticator apps are not allowed by your organization.');
+  const started = await s.registry.get('totp')!.enroll!.begin(subjectOf(p), { account: `${p.userEmail} (${p.tenantSlug})`, now: s.clock() });
+  await audit(s, { tenantId: p.tenantId, type: 'factor.enrollment_started', outcome: 'info', actor: { type: 'user', id: p.userId }, target: { type: 'factor', id: started.pendingId }, origin, data: { kind: 'totp' } });
+  return { factorId: started.pendingId, ...started.display };
+}
+
+export async function confirmTotpEnrollment(s: Services, p: Principal, factorId: string, code: string, origin: Origin) {
+  await requireFreshAuth(s, p);
+  const now = s.clock();
+  const r = await s.registry.get('totp')!.enroll!.confirm(subjectOf(p), factorId, code, now);
+  if (!r.ok) {
+    await audit(s, { tenantId: p.tenantId, type: 'factor.enrolled', outcome: 'failure', actor: { type: 'user', id: p.userId }, target: { type: 'factor', id: factorId }, origin, data: { kind: 'totp', reason: r.reason } });
+    throw new AppError(r.reason === 'not_enrolled' ? 'not_found' : 'invalid_factor');
+  }
+  await audit(s, { tenantId: p.tenantId, type: 'factor.enrolled', outcome: 'success', actor: { type: 'user', id: p.userId }, target: { type: 'factor', id: factorId }, origin, data: { kind: 'totp' } });
+  await queueEmail(s, { tenantId: p.tenantId, to: p.userEmail, ...templates.factorChanged({ action: 'added', label: 'Authenticator app' }) });
+  const hasCodes = (await s.store.factors.active(p.userId, 'recovery_code')) !== undefined;
+  const recoveryCodes = hasCodes ? undefined : await s.recovery.issue({ tenantId: p.tenantId, id: p.userId }, now);
+  return { factorId, recoveryCodes };
+}
+
+export async function removeFactor(s: Services, p: Principal, factorId: string, origin: Origin) {
+  await requireFreshAuth(s, p);
+  const removed = await s.store.factors.remove(p.userId, factorId);
+  if (!removed) throw new AppError('not_found');
+  await audit(s, { tenantId: p.tenantId, type: 'factor.removed', outcome: 'success', actor: { type: 'user', id: p.userId }, target: { type: 'factor', id: factorId }, origin, data: { kind: removed.kind } });
+  await queueEmail(s, { tenantId: p.tenantId, to: p.userEmail, ...templates.factorChanged({ action: 'removed', label: removed.label || removed.kind }) });
+}
+
+export async function regenerateRecoveryCodes(s: Services, p: Principal, origin: Origin) {
+  await requireFreshAuth(s, p);
+  const codes = await s.recovery.issue({ tenantId: p.tenantId, id: p.userId }, s.clock());
+  await audit(s, { tenantId: p.tenantId, type: 'factor.recovery_codes_regenerated', outcome: 'success', actor: { type: 'user', id: p.userId }, target: { type: 'user', id: p.userId }, origin });
+  await queueEmail(s, { tenantId: p.tenantId, to: p.userEmail, ...templates.recoveryCodesRegenerated() });
+  return codes;
+}
+
+export async function listFactors(s: Services, p: Principal) {
+  const rows = await s.store.factors.list(p.userId);
+  const left = await s.store.factors.recoveryCodesLeft(p.userId);
+  return rows.map((f) => ({
+    id: f.id,
+    kind: f.kind,
+    label: f.label,
+    createdAt: f.created_at.toISOString(),
+    lastUsedAt: f.last_used_at?.toISOString() ?? null,
+    ...(f.kind === 'recovery_code' ? { remaining: left } : {}),
+  }));
+}

@@ -1,0 +1,62 @@
+/**
+ * Sessions: opaque 256-bit tokens stored as SHA-256, idle and absolute timeouts from policy, the
+ * assurance level and methods recorded on the session.
+ */
+import { randomUUID } from 'node:crypto';
+import { hashToken, newToken } from '../crypto/tokens.js';
+import { permissionsFor, type Permission } from '../domain/permissions.js';
+import { sessionRules, type Policy } from '../domain/policy.js';
+import type { SessionRecord } from '../storage/repositories/sessions.js';
+import type { Origin, Services } from './context.js';
+
+export interface IssuedSession {
+  id: string;
+  token: string;
+  aal: number;
+  methods: string[];
+  expiresAt: Date;
+  idleTimeoutS: number;
+}
+
+export async function issueSession(s: Services, a: { tenantId: string; userId: string; methods: string[]; policy: Policy; origin: Origin }): Promise<IssuedSession> {
+  const now = s.clock();
+  const rules = sessionRules(a.policy);
+  const token = newToken();
+  const id = randomUUID();
+  const aal = s.registry.aalFor(a.methods);
+  const expiresAt = new Date(now.getTime() + rules.absoluteMs);
+  const idleTimeoutS = Math.round(rules.idleMs / 1000);
+  await s.store.sessions.create({
+    id,
+    tokenHash: hashToken(token),
+    tenantId: a.tenantId,
+    userId: a.userId,
+    aal,
+    methods: a.methods,
+    authTime: now,
+    now,
+    idleTimeoutS,
+    expiresAt,
+    ip: a.origin.ip,
+    userAgent: a.origin.userAgent?.slice(0, 512) ?? null,
+  });
+  return { id, token, aal, methods: a.methods, expiresAt, idleTimeoutS };
+}
+
+export interface Principal extends SessionRecord {
+  permissions: Set<Permission>;
+  isOperator: boolean;
+}
+
+const TOUCH_EVERY_MS = 60_000;
+
+/** The principal behind a session token, or undefined (unknown, revoked, idle, expired, disabled). */
+export async function authenticate(s: Services, token: string): Promise<Principal | undefined> {
+  if (!token || token.length > 128) return undefined;
+  const now = s.clock();
+  const rec = await s.store.sessions.lookup(hashToken(token), now);
+  if (!rec) return undefined;
+  if (now.getTime() - rec.lastSeenAt.getTime() > TOUCH_EVERY_MS) await s.store.sessions.touch(rec.id, now);
+  const roles = rec.isPlatform ? rec.userRoles : rec.userRoles.filter((r) => r !== 'platform_operator');
+  return { ...rec, permissions: permissionsFor(roles, rec.customPermissions), isOperator: rec.isPlatform && roles.includes('platform_operator') };
+}
