@@ -5,7 +5,9 @@
 import type { FastifyInstance } from 'fastify';
 import { sealAll } from './audit/seal.js';
 import type { Config } from './config/load.js';
+import { Redis } from 'ioredis';
 import { buildApp } from './http/app.js';
+import { createLimiters } from './http/rate-limit.js';
 import { createServices, type Services } from './services/context.js';
 import { createOperator } from './services/tenants.js';
 import { openDatabase } from './storage/db.js';
@@ -34,7 +36,11 @@ export async function startServer(config: Config, opts: { services?: Services } 
     const r = await createOperator(s, { email: config.bootstrapAdminEmail, password: config.bootstrapAdminPassword, origin: { ip: null, userAgent: null, requestId: null, channel: 'system' }, onlyIfEmpty: true });
     if (r.created) s.log.info({ email: config.bootstrapAdminEmail }, 'platform operator created');
   }
-  const app = await buildApp(s);
+  // Rate limits shared by every instance through Redis when configured (they fail closed if it is down).
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 }) : undefined;
+  redis?.on('error', (err: Error) => s.log.warn({ err: { message: err.message } }, 'redis error'));
+  const limiters = createLimiters({ ipPerMinute: config.ipAttemptsPerMinute, identifierPerMinute: config.identifierAttemptsPerMinute, redis });
+  const app = await buildApp(s, { limiters });
   const address = await app.listen({ host: config.host, port: config.port });
   let sealing = false;
   const timer =
@@ -58,6 +64,7 @@ export async function startServer(config: Config, opts: { services?: Services } 
     async stop() {
       if (timer) clearInterval(timer);
       await app.close();
+      redis?.disconnect();
       await sealAll(s.store.db).catch(() => 0);
       await s.store.close();
     },

@@ -71,7 +71,8 @@ const rank: Record<MfaMode, number> = { off: 0, optional: 1, required: 2 };
 
 /** The MFA mode that applies to a user with these roles. */
 export function mfaModeFor(policy: Policy, roles: readonly string[]): MfaMode {
-  const overrides = roles.map((r) => policy.mfa.roles[r]).filter((m): m is MfaMode => m !== undefined);
+  // own keys only: a custom role named like an Object.prototype member ("constructor") is no override
+  const overrides = roles.filter((r) => Object.hasOwn(policy.mfa.roles, r)).map((r) => policy.mfa.roles[r]).filter((m): m is MfaMode => m !== undefined);
   if (overrides.length === 0) return policy.mfa.mode;
   return overrides.reduce((a, b) => (rank[b] > rank[a] ? b : a));
 }

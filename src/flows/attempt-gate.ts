@@ -43,9 +43,19 @@ export function judgeAttempt(state: CounterState, rules: LockoutRules, now: Date
 export class AttemptGate {
   constructor(private readonly counters: CounterRepo) {}
 
-  /** Records the attempt and judges it. */
+  /**
+   * Records the attempt and judges it. A PCI lock is a real, timed lock: attempts refused while it
+   * holds are not checked, so they do not count towards the next one, and a count that reached the
+   * threshold without a lock (a burst of refused attempts) starts one, so the lock always ends.
+   */
   async enter(subject: string, rules: LockoutRules, now: Date): Promise<GateVerdict> {
-    return judgeAttempt(await this.counters.hit(subject, now), rules, now);
+    const state = await this.counters.hit(subject, now);
+    const verdict = judgeAttempt(state, rules, now);
+    if (!verdict.allowed && verdict.reason === 'locked') {
+      const active = state.lockedUntil !== null && state.lockedUntil > now;
+      await this.counters.lock(subject, active && state.lockedUntil ? state.lockedUntil : new Date(now.getTime() + rules.lockMs));
+    }
+    return verdict;
   }
 
   succeeded(subject: string): Promise<void> {

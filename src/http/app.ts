@@ -39,6 +39,7 @@ export async function buildApp(s: Services, opts: AppOptions = {}): Promise<Fast
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest('principal', null);
+  app.removeContentTypeParser('text/plain'); // a JSON API: anything else answers 415
   app.addHook('onSend', async (req, reply, payload) => {
     void reply.header('x-request-id', req.id);
     void reply.header('cache-control', 'no-store');
