@@ -98,6 +98,7 @@ CREATE TABLE attempt_counters (
   last_failure_at timestamptz,
   locked_until    timestamptz
 );
+CREATE INDEX attempt_counters_idle ON attempt_counters (last_attempt_at);
 
 CREATE TABLE auth_flows (
   id                uuid PRIMARY KEY,
@@ -138,6 +139,7 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_user_live ON sessions (user_id) WHERE revoked_at IS NULL;
 CREATE INDEX sessions_expiry ON sessions (expires_at);
+CREATE INDEX sessions_revoked ON sessions (revoked_at) WHERE revoked_at IS NOT NULL;
 
 CREATE TABLE invitations (
   id         uuid PRIMARY KEY,
@@ -149,6 +151,8 @@ CREATE TABLE invitations (
   expires_at timestamptz NOT NULL,
   used_at    timestamptz
 );
+CREATE INDEX invitations_user ON invitations (user_id);
+CREATE INDEX invitations_expiry ON invitations (expires_at);
 
 -- Outgoing messages (setup links, notices). Providers read from here; dev mode shows it.
 CREATE TABLE outbox (

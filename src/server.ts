@@ -9,6 +9,7 @@ import { Redis } from 'ioredis';
 import { buildApp } from './http/app.js';
 import { createLimiters } from './http/rate-limit.js';
 import { createServices, type Services } from './services/context.js';
+import { sweep } from './services/maintenance.js';
 import { createOperator } from './services/tenants.js';
 import { openDatabase } from './storage/db.js';
 import { migrate } from './storage/migrate.js';
@@ -56,6 +57,16 @@ export async function startServer(config: Config, opts: { services?: Services } 
         }, config.auditSealIntervalMs)
       : undefined;
   timer?.unref();
+  const sweeper =
+    config.sweepIntervalMs > 0
+      ? setInterval(() => {
+          sweep(s).then(
+            (r) => s.log.debug(r, 'retention sweep'),
+            (err: Error) => s.log.error({ err: { message: err.message } }, 'retention sweep failed'),
+          );
+        }, config.sweepIntervalMs)
+      : undefined;
+  sweeper?.unref();
   s.log.info({ url: address, store: s.store.kind }, 'callwarden listening');
   return {
     app,
@@ -63,6 +74,7 @@ export async function startServer(config: Config, opts: { services?: Services } 
     url: address,
     async stop() {
       if (timer) clearInterval(timer);
+      if (sweeper) clearInterval(sweeper);
       await app.close();
       redis?.disconnect();
       await sealAll(s.store.db).catch(() => 0);

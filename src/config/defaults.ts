@@ -55,6 +55,7 @@ export const options = {
   flowAttemptBudget: { env: 'CALLWARDEN_FLOW_ATTEMPTS', default: '5', schema: int(1, 100), doc: 'Failed steps a single sign-in flow allows before it fails (the per-factor counters keep counting across flows).' },
   inviteTtlHours: { env: 'CALLWARDEN_INVITE_TTL_HOURS', default: '72', schema: int(1, 720), doc: 'How long an invitation (setup) link is valid.' },
   auditSealIntervalMs: { env: 'CALLWARDEN_AUDIT_SEAL_INTERVAL_MS', default: '1000', schema: int(0, 3_600_000), doc: 'How often the server seals new audit events into the hash chain (0: never in the background).' },
+  sweepIntervalMs: { env: 'CALLWARDEN_SWEEP_INTERVAL_MS', default: '600000', schema: int(0, 86_400_000), doc: 'How often expired flows, sessions, invitations, replay-ledger entries and idle counters are removed (0: never).' },
   devOutboxApi: { env: 'CALLWARDEN_DEV_OUTBOX_API', default: '', schema: z.union([z.literal(''), bool]), doc: 'Serve the outbox reader API (messages with their links). Empty: on in dev mode, off in production.' },
 } as const;
 

@@ -9,6 +9,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Services } from '../services/context.js';
+import { enterStatementCounter } from '../storage/db.js';
 import { installErrorHandler } from './error-handler.js';
 import { createLimiters, type Limiters } from './rate-limit.js';
 import { auditRoutes } from './routes/audit.js';
@@ -40,7 +41,16 @@ export async function buildApp(s: Services, opts: AppOptions = {}): Promise<Fast
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest('principal', null);
   app.removeContentTypeParser('text/plain'); // a JSON API: anything else answers 415
+  // SQL statements per request: logged at debug, and sent as a header in dev mode (for tests and benchmarks)
+  const sqlCount = new WeakMap<object, { count: number }>();
+  app.addHook('onRequest', async (req) => {
+    const box = { count: 0 };
+    sqlCount.set(req, box);
+    enterStatementCounter(box);
+  });
   app.addHook('onSend', async (req, reply, payload) => {
+    const box = sqlCount.get(req);
+    if (box && s.config.mode === 'dev') void reply.header('x-sql-statements', String(box.count));
     void reply.header('x-request-id', req.id);
     void reply.header('cache-control', 'no-store');
     void reply.header('x-content-type-options', 'nosniff');

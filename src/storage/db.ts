@@ -28,6 +28,10 @@ export async function countStatements<T>(fn: () => Promise<T>): Promise<{ result
 export function statementCounter(): { count: number } | undefined {
   return counter.getStore();
 }
+/** Starts counting for the rest of the current async context (used per HTTP request). */
+export function enterStatementCounter(box: { count: number }): void {
+  counter.enterWith(box);
+}
 const log = () => {
   const box = counter.getStore();
   if (box) box.count++;
