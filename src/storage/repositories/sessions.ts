@@ -112,6 +112,7 @@ export class SessionRepo {
       .where('user_id', '=', userId)
       .where('revoked_at', 'is', null)
       .where('expires_at', '>', now)
+      .where(sql<boolean>`last_seen_at + make_interval(secs => idle_timeout_s) > ${now}`)
       .orderBy('created_at', 'desc')
       .execute();
   }
