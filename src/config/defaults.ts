@@ -6,7 +6,8 @@
 import { z } from 'zod';
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** Whole numbers only: an empty value (PORT=) is refused, not read as 0; so are 1e3, 0x10 and 3.5. */
+const int = (min: number, max: number) => z.string().trim().regex(/^\d+$/, 'must be a whole number').pipe(z.coerce.number<string>().int().min(min).max(max));
 
 export const options = {
   mode: {

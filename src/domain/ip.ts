@@ -13,7 +13,13 @@ export function rateLimitKeyForIp(ip: string): string {
   if (mapped?.[1]) a = mapped[1];
   if (isIPv4(a)) return a;
   if (!isIPv6(a)) return `invalid:${a}`;
-  return `${expandIPv6(a).slice(0, 4).join(':')}::/64`;
+  const groups = expandIPv6(a);
+  // IPv4-mapped in any other spelling (0:0:0:0:0:ffff:192.0.2.1, ::ffff:c000:201): the IPv4 address
+  if (groups.slice(0, 5).every((g) => g === '0') && groups[5] === 'ffff') {
+    const [hi, lo] = [parseInt(groups[6] ?? '0', 16), parseInt(groups[7] ?? '0', 16)];
+    return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  }
+  return `${groups.slice(0, 4).join(':')}::/64`;
 }
 
 function expandIPv6(a: string): string[] {

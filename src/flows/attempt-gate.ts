@@ -29,7 +29,8 @@ export function judgeAttempt(state: CounterState, rules: LockoutRules, now: Date
   if (state.lockedUntil && state.lockedUntil > now) {
     return { allowed: false, reason: 'locked', retryAfterMs: state.lockedUntil.getTime() - now.getTime(), failuresBefore: before };
   }
-  if (rules.lockAfter !== null && before >= rules.lockAfter) {
+  // threshold reached but no lock written yet (a burst of parallel failures): lock now
+  if (rules.lockAfter !== null && before >= rules.lockAfter && state.lockedUntil === null) {
     return { allowed: false, reason: 'locked', retryAfterMs: rules.lockMs, failuresBefore: before };
   }
   const delay = backoffDelayMs(before, rules);
@@ -44,16 +45,16 @@ export class AttemptGate {
   constructor(private readonly counters: CounterRepo) {}
 
   /**
-   * Records the attempt and judges it. A PCI lock is a real, timed lock: attempts refused while it
-   * holds are not checked, so they do not count towards the next one, and a count that reached the
-   * threshold without a lock (a burst of refused attempts) starts one, so the lock always ends.
+   * Records the attempt and judges it. A PCI lock is a timed lock that always ends; the count keeps
+   * running through it (refused attempts count, as everywhere), so the hard cap still applies to PCI
+   * tenants: after a lock ends, each further failure locks again, and 100 consecutive failures
+   * disable the factor until an administrator unlocks it.
    */
   async enter(subject: string, rules: LockoutRules, now: Date): Promise<GateVerdict> {
     const state = await this.counters.hit(subject, now);
     const verdict = judgeAttempt(state, rules, now);
-    if (!verdict.allowed && verdict.reason === 'locked') {
-      const active = state.lockedUntil !== null && state.lockedUntil > now;
-      await this.counters.lock(subject, active && state.lockedUntil ? state.lockedUntil : new Date(now.getTime() + rules.lockMs));
+    if (!verdict.allowed && verdict.reason === 'locked' && state.lockedUntil === null) {
+      await this.counters.lock(subject, new Date(now.getTime() + rules.lockMs));
     }
     return verdict;
   }

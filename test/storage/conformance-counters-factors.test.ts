@@ -52,15 +52,15 @@ describe.each(BACKENDS)('storage conformance on %s', (backend) => {
       await store.counters.reset(`${subject}-never-hit`); // resetting nothing is fine
     });
 
-    it('lock sets locked_until and zeroes the failures; later hits count again from 1', async () => {
+    it('lock sets locked_until and keeps the failure count; later hits keep counting', async () => {
       const subject = `pw:${uniq()}:carol`;
       const now = new Date();
       for (const i of range(5)) await store.counters.hit(subject, at(now, i));
       const until = at(now, 900);
       await store.counters.lock(subject, until);
-      expect(await store.counters.get(subject)).toEqual({ failures: 0, prevAttemptAt: at(now, 4), lastFailureAt: null, lockedUntil: until });
+      expect(await store.counters.get(subject)).toEqual({ failures: 5, prevAttemptAt: at(now, 4), lastFailureAt: null, lockedUntil: until });
       const next = await store.counters.hit(subject, at(now, 10));
-      expect(next).toEqual({ failures: 1, prevAttemptAt: at(now, 5), lastFailureAt: null, lockedUntil: until });
+      expect(next).toEqual({ failures: 6, prevAttemptAt: at(now, 5), lastFailureAt: null, lockedUntil: until });
     });
 
     it('recordFailure stamps last_failure_at on an existing counter only; hit keeps it', async () => {

@@ -31,7 +31,8 @@ export function authRoutes(s: Services, limiters: Limiters): FastifyPluginAsyncZ
       },
     }, async (req, reply) => {
       await limitIp(limiters, req.ip);
-      await limitIdentifier(limiters, req.body.tenant.toLowerCase(), normalizeIdentifier(req.body.identifier));
+      // the same normalization startSignin applies, so spellings of the tenant cannot open new buckets
+      await limitIdentifier(limiters, req.body.tenant.trim().toLowerCase(), normalizeIdentifier(req.body.identifier));
       return send(reply, await signin.startSignin(s, { ...req.body, origin: origin(req) }), 201);
     });
 

@@ -50,8 +50,8 @@ export class CounterRepo {
     await this.db.updateTable('attempt_counters').set({ last_failure_at: now }).where('subject', '=', subject).execute();
   }
 
-  /** Temporary lock (PCI mode): the count starts again when it ends. */
+  /** Temporary lock (PCI mode); the failure count is kept, so the hard cap still applies. */
   async lock(subject: string, until: Date): Promise<void> {
-    await this.db.updateTable('attempt_counters').set({ locked_until: until, failures: 0 }).where('subject', '=', subject).execute();
+    await this.db.updateTable('attempt_counters').set({ locked_until: until }).where('subject', '=', subject).execute();
   }
 }
