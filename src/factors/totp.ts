@@ -17,8 +17,8 @@ export interface TotpCredentialStore {
   pending(subject: Subject, id: string): Promise<{ id: string; sealed: Buffer } | undefined>;
   createPending(subject: Subject, id: string, sealed: Buffer, label: string, now: Date): Promise<void>;
   activate(subject: Subject, id: string, now: Date): Promise<boolean>;
-  useStep(subject: Subject, step: number, now: Date): Promise<boolean>;
-  touch(id: string, now: Date): Promise<void>;
+  /** Records the step as used (once per subject, atomically) and stamps the factor's last use. */
+  useStep(subject: Subject, step: number, now: Date, factorId: string): Promise<boolean>;
 }
 
 export function userTotpStore(factors: FactorRepo): TotpCredentialStore {
@@ -33,8 +33,7 @@ export function userTotpStore(factors: FactorRepo): TotpCredentialStore {
       await factors.createPending({ id, tenantId: s.tenantId, userId: s.id, kind: 'totp', label, secret: sealed, now });
     },
     activate: (s, id, now) => factors.activate(id, s.id, now),
-    useStep: (s, step, now) => factors.useTotpStep(s.id, step, now),
-    touch: (id, now) => factors.touch(id, now),
+    useStep: (s, step, now, factorId) => factors.useTotpStep(s.id, step, now, factorId),
   };
 }
 
@@ -47,7 +46,7 @@ export function totpFactor(deps: { aead: Aead; store: TotpCredentialStore; issue
     if (!/^\d{6}$/.test(code)) return { ok: false, reason: 'malformed' };
     const step = matchTotpStep(deps.aead.open(cred.sealed, aad(cred.id)), code, now);
     if (step === null) return { ok: false, reason: 'wrong' };
-    if (!(await deps.store.useStep(subject, step, now))) return { ok: false, reason: 'replayed' };
+    if (!(await deps.store.useStep(subject, step, now, cred.id))) return { ok: false, reason: 'replayed' };
     return { ok: true, detail: { factorId: cred.id } };
   }
 
@@ -59,10 +58,7 @@ export function totpFactor(deps: { aead: Aead; store: TotpCredentialStore; issue
     restricted: false,
     label: 'Authenticator app',
     async verify(subject, response, now) {
-      const cred = await deps.store.active(subject);
-      const r = await check(subject, cred, response, now);
-      if (r.ok && cred) await deps.store.touch(cred.id, now);
-      return r;
+      return check(subject, await deps.store.active(subject), response, now);
     },
     enroll: {
       async begin(subject, opts) {

@@ -11,7 +11,7 @@ import { AppError } from '../domain/errors.js';
 import { normalizeIdentifier } from '../domain/identifiers.js';
 import { inGrace, lockoutRules, mfaModeFor, type Policy } from '../domain/policy.js';
 import { queueEmail, templates } from '../delivery/notices.js';
-import { audit } from '../services/audit-log.js';
+import { audit, type EventInput } from '../services/audit-log.js';
 import type { Origin, Services } from '../services/context.js';
 import { currentPolicy } from '../services/policies.js';
 import { issueSession, type IssuedSession, type Principal } from '../services/sessions.js';
@@ -155,7 +155,11 @@ async function claim(s: Services, a: { id: string; token: string; states: Stored
 }
 
 function attemptEvent(s: Services, f: FlowRow, method: string, outcome: 'success' | 'failure', origin: Origin, data: Record<string, unknown> = {}) {
-  return audit(s, {
+  return audit(s, attemptEventInput(f, method, outcome, origin, data));
+}
+
+function attemptEventInput(f: FlowRow, method: string, outcome: 'success' | 'failure', origin: Origin, data: Record<string, unknown> = {}): EventInput {
+  return {
     tenantId: f.tenant_id,
     type: f.kind === 'reauth' ? 'auth.reauth.attempt' : 'auth.attempt',
     outcome,
@@ -163,7 +167,7 @@ function attemptEvent(s: Services, f: FlowRow, method: string, outcome: 'success
     target: { type: 'flow', id: f.id },
     origin,
     data: { method, identifier: f.identifier, ...data },
-  });
+  };
 }
 
 async function failed(s: Services, c: { flow: FlowRow; subject: string; verdict: GateVerdict; rules: ReturnType<typeof lockoutRules>; now: Date }, method: string, origin: Origin, reason: string) {
@@ -199,8 +203,9 @@ export async function submitPassword(s: Services, a: { id: string; token: string
     c.now,
   );
   if (!flow) throw new AppError('flow_state');
-  await attemptEvent(s, flow, 'pwd', 'success', a.origin, { next });
-  if (next === 'completed') return finish(s, flow, user, c.policy, a.origin, { grace, enrollmentDue: grace });
+  const success = attemptEventInput(flow, 'pwd', 'success', a.origin, { next });
+  if (next === 'completed') return finish(s, flow, user, c.policy, a.origin, { grace, enrollmentDue: grace, events: [success] });
+  await audit(s, success);
   return {
     flow: view(s, flow, c.now, next === 'second_factor' ? { options: describe(s, options) } : { enroll: ['totp'] }),
     flowToken: token,
@@ -211,9 +216,10 @@ export async function submitSecondFactor(s: Services, a: { id: string; token: st
   const c = await claim(s, { ...a, states: ['second_factor'], counter: (f) => factorSubject(f.user_id ?? '', a.method) });
   const user = c.flow.user_id ? await s.store.users.byId(c.flow.tenant_id, c.flow.user_id) : undefined;
   if (!user || user.status !== 'active') throw new AppError('flow_invalid');
-  const options = await secondFactorOptions(s, user, c.policy);
+  // The method must be allowed by policy; whether the user has it enrolled is the factor's answer.
   const factor = s.registry.get(a.method);
-  if (!factor || !options.includes(a.method)) throw new AppError('invalid_request', { method: a.method }, 'That sign-in method is not available for this account.');
+  const allowed = mfaModeFor(c.policy, user.roles) !== 'off' && (c.policy.mfa.allowedFactors as readonly string[]).includes(a.method);
+  if (!factor || !allowed) throw new AppError('invalid_request', { method: a.method }, 'That sign-in method is not available for this account.');
   const result = await factor.verify({ tenantId: user.tenant_id, type: 'user', id: user.id }, a.code, c.now);
   if (!result.ok) {
     await failed(s, c, a.method, a.origin, result.reason);
@@ -222,12 +228,11 @@ export async function submitSecondFactor(s: Services, a: { id: string; token: st
   await s.gate.succeeded(c.subject);
   const flow = await s.store.flows.advance(a.id, { state: 'second_factor', secretHash: c.tokenHash }, { state: 'completed', secretHash: hashToken(newToken()), method: a.method, refund: true }, c.now);
   if (!flow) throw new AppError('flow_state');
-  await attemptEvent(s, flow, a.method, 'success', a.origin);
   if (a.method === 'recovery_code') {
     const remaining = Number(result.detail?.remaining ?? 0);
     await queueEmail(s, { tenantId: user.tenant_id, to: user.email, ...templates.recoveryCodeUsed({ remaining }) });
   }
-  return finish(s, flow, user, c.policy, a.origin, { grace: false });
+  return finish(s, flow, user, c.policy, a.origin, { grace: false, events: [attemptEventInput(flow, a.method, 'success', a.origin)] });
 }
 
 /** Forced enrollment inside the flow: start a TOTP enrollment (shows the secret and QR code). */
@@ -257,26 +262,27 @@ export async function confirmFlowEnrollment(s: Services, a: { id: string; token:
   await s.gate.succeeded(c.subject);
   const flow = await s.store.flows.advance(a.id, { state: 'enroll', secretHash: c.tokenHash }, { state: 'completed', secretHash: hashToken(newToken()), method: 'totp', refund: true }, c.now);
   if (!flow) throw new AppError('flow_state');
-  await audit(s, { tenantId: user.tenant_id, type: 'factor.enrolled', outcome: 'success', actor: { type: 'user', id: user.id }, target: { type: 'factor', id: c.flow.pending_factor_id }, origin: a.origin, data: { kind: 'totp', forced: true } });
+  const enrolled: EventInput = { tenantId: user.tenant_id, type: 'factor.enrolled', outcome: 'success', actor: { type: 'user', id: user.id }, target: { type: 'factor', id: c.flow.pending_factor_id }, origin: a.origin, data: { kind: 'totp', forced: true } };
   const recoveryCodes = await s.recovery.issue({ tenantId: user.tenant_id, id: user.id }, c.now);
-  const done = await finish(s, flow, user, c.policy, a.origin, { grace: false });
+  const done = await finish(s, flow, user, c.policy, a.origin, { grace: false, events: [attemptEventInput(flow, 'totp', 'success', a.origin, { enrollment: true }), enrolled] });
   return { ...done, recoveryCodes };
 }
 
 /** Issues the session (sign-in) or refreshes the existing one (re-authentication). */
-async function finish(s: Services, flow: FlowRow, user: UserRow, policy: Policy, origin: Origin, o: { grace: boolean; enrollmentDue?: boolean }): Promise<StepResult> {
+/** `events` (the step's own success) are written in the same statement as the session event. */
+async function finish(s: Services, flow: FlowRow, user: UserRow, policy: Policy, origin: Origin, o: { grace: boolean; enrollmentDue?: boolean; events?: EventInput[] }): Promise<StepResult> {
   const now = s.clock();
   const methods = flow.completed_methods;
   if (flow.kind === 'reauth') {
     const token = newToken();
     const aal = s.registry.aalFor(methods);
     if (!flow.session_id || !(await s.store.sessions.reauthenticate(flow.session_id, hashToken(token), methods, aal, now))) throw new AppError('unauthenticated');
-    await audit(s, { tenantId: user.tenant_id, type: 'session.reauthenticated', outcome: 'success', actor: { type: 'user', id: user.id }, target: { type: 'session', id: flow.session_id }, origin, data: { methods, aal } });
+    await audit(s, [...(o.events ?? []), { tenantId: user.tenant_id, type: 'session.reauthenticated', outcome: 'success', actor: { type: 'user', id: user.id }, target: { type: 'session', id: flow.session_id }, origin, data: { methods, aal } }]);
     const sess = (await s.store.sessions.listLive(user.id, now)).find((x) => x.id === flow.session_id);
     return { flow: view(s, flow, now), session: { id: flow.session_id, token, aal, methods, expiresAt: sess?.expires_at ?? now, idleTimeoutS: 0 } };
   }
   const session = await issueSession(s, { tenantId: user.tenant_id, userId: user.id, methods, policy, origin });
   await s.store.users.recordSignin(user.id, now, o.grace);
-  await audit(s, { tenantId: user.tenant_id, type: 'session.created', outcome: 'success', actor: { type: 'user', id: user.id }, target: { type: 'session', id: session.id }, origin, data: { methods, aal: session.aal } });
+  await audit(s, [...(o.events ?? []), { tenantId: user.tenant_id, type: 'session.created', outcome: 'success', actor: { type: 'user', id: user.id }, target: { type: 'session', id: session.id }, origin, data: { methods, aal: session.aal } }]);
   return { flow: view(s, flow, now), session: o.enrollmentDue ? { ...session, enrollmentDue: true } : session };
 }

@@ -30,7 +30,7 @@ export function origin(req: FastifyRequest): Origin {
   return { ip: req.ip ?? null, userAgent: typeof ua === 'string' ? ua.slice(0, 512) : null, requestId: req.id, channel: 'api' };
 }
 
-/** preHandler: a live, fully signed-in session is required. */
+/** onRequest hook: a live, fully signed-in session is required (checked before the body is even parsed). */
 export function requireSession(s: Services) {
   return async (req: FastifyRequest) => {
     const token = sessionToken(req);

@@ -18,7 +18,7 @@ const filter = z.object({
 
 export function auditRoutes(s: Services): FastifyPluginAsyncZod {
   return async (app) => {
-    app.addHook('preHandler', requireSession(s));
+    app.addHook('onRequest', requireSession(s));
     const tags = ['audit'];
     const record = (req: Parameters<typeof principal>[0], tenantId: string, type: string, data: Record<string, unknown>) =>
       audit(s, { tenantId, type, outcome: 'success', actor: { type: 'user', id: principal(req).userId }, target: { type: 'audit_log', id: tenantId }, origin: origin(req), data });

@@ -11,7 +11,7 @@ import { errors, ok, stepResult, uuid } from '../schemas.js';
 
 export function meRoutes(s: Services): FastifyPluginAsyncZod {
   return async (app) => {
-    app.addHook('preHandler', requireSession(s));
+    app.addHook('onRequest', requireSession(s));
     const tags = ['self-service'];
 
     app.get('/v1/me', {

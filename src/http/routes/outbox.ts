@@ -12,7 +12,7 @@ export const outboxMessage = z.object({
 
 export function outboxRoutes(s: Services): FastifyPluginAsyncZod {
   return async (app) => {
-    app.addHook('preHandler', requireSession(s));
+    app.addHook('onRequest', requireSession(s));
     app.get('/v1/tenants/:tenant/outbox', {
       schema: {
         tags: ['outbox'],

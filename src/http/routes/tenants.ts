@@ -13,7 +13,7 @@ const policyOut = z.object({ version: z.number(), policy: z.record(z.string(), z
 
 export function tenantRoutes(s: Services): FastifyPluginAsyncZod {
   return async (app) => {
-    app.addHook('preHandler', requireSession(s));
+    app.addHook('onRequest', requireSession(s));
 
     app.get('/v1/tenants', {
       schema: { tags: ['tenants'], summary: 'List tenants (operator)', response: { 200: z.object({ tenants: z.array(tenantOut) }), ...errors } },

@@ -13,7 +13,7 @@ const roleOut = z.object({ name: z.string(), description: z.string(), permission
 
 export function userRoutes(s: Services): FastifyPluginAsyncZod {
   return async (app) => {
-    app.addHook('preHandler', requireSession(s));
+    app.addHook('onRequest', requireSession(s));
     const tags = ['users'];
     const actor = (req: Parameters<typeof principal>[0]) => ({ type: 'user' as const, id: principal(req).userId });
 

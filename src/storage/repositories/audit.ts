@@ -22,24 +22,28 @@ export interface AuditEvent {
 export class AuditRepo {
   constructor(private readonly db: Db) {}
 
-  async append(e: AuditEvent): Promise<void> {
-    await this.db
-      .insertInto('audit_events')
-      .values({
-        tenant_id: e.tenantId,
-        occurred_at: e.at,
-        type: e.type,
-        outcome: e.outcome,
-        actor_type: e.actor.type,
-        actor_id: e.actor.id ?? null,
-        target_type: e.target?.type ?? null,
-        target_id: e.target?.id ?? null,
-        ip: e.origin?.ip ?? null,
-        user_agent: e.origin?.userAgent ?? null,
-        channel: e.origin?.channel ?? null,
-        request_id: e.origin?.requestId ?? null,
-        data: JSON.stringify(e.data ?? {}),
-      })
-      .execute();
+  /** Appends one event, or several in one statement. */
+  async append(e: AuditEvent | AuditEvent[]): Promise<void> {
+    const events = Array.isArray(e) ? e : [e];
+    if (events.length === 0) return;
+    await this.db.insertInto('audit_events').values(events.map(row)).execute();
   }
+}
+
+function row(e: AuditEvent) {
+  return {
+    tenant_id: e.tenantId,
+    occurred_at: e.at,
+    type: e.type,
+    outcome: e.outcome,
+    actor_type: e.actor.type,
+    actor_id: e.actor.id ?? null,
+    target_type: e.target?.type ?? null,
+    target_id: e.target?.id ?? null,
+    ip: e.origin?.ip ?? null,
+    user_agent: e.origin?.userAgent ?? null,
+    channel: e.origin?.channel ?? null,
+    request_id: e.origin?.requestId ?? null,
+    data: JSON.stringify(e.data ?? {}),
+  };
 }

@@ -1,5 +1,5 @@
 /** Bound second factors, the TOTP replay ledger and recovery codes. */
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Db } from '../db.js';
 import type { FactorsTable } from '../schema.js';
 
@@ -70,15 +70,28 @@ export class FactorRepo {
     await this.db.updateTable('factors').set({ last_used_at: now }).where('id', '=', id).execute();
   }
 
-  /** Records a TOTP time step as used; false when it was used before (atomic: one winner). */
-  async useTotpStep(subjectId: string, step: number, now: Date): Promise<boolean> {
-    const r = await this.db
-      .insertInto('totp_used_steps')
-      .values({ subject_id: subjectId, step, used_at: now })
-      .onConflict((oc) => oc.doNothing())
-      .returning('step')
-      .executeTakeFirst();
-    return r !== undefined;
+  /**
+   * Records a TOTP time step as used; false when it was used before (atomic: one winner). With a
+   * factor id, the same statement stamps that factor's last use.
+   */
+  async useTotpStep(subjectId: string, step: number, now: Date, factorId?: string): Promise<boolean> {
+    if (!factorId) {
+      const r = await this.db
+        .insertInto('totp_used_steps')
+        .values({ subject_id: subjectId, step, used_at: now })
+        .onConflict((oc) => oc.doNothing())
+        .returning('step')
+        .executeTakeFirst();
+      return r !== undefined;
+    }
+    const r = await sql<{ used: number }>`
+      WITH used AS (
+        INSERT INTO totp_used_steps (subject_id, step, used_at) VALUES (${subjectId}, ${step}, ${now})
+        ON CONFLICT DO NOTHING RETURNING step),
+      touched AS (
+        UPDATE factors SET last_used_at = ${now} WHERE id = ${factorId} AND EXISTS (SELECT 1 FROM used) RETURNING id)
+      SELECT (SELECT count(*) FROM used)::int AS used, (SELECT count(*) FROM touched)::int AS touched`.execute(this.db);
+    return (r.rows[0]?.used ?? 0) === 1;
   }
 
   /** Replaces the user's recovery codes (a new factor row with its hashed codes). */
