@@ -71,24 +71,23 @@ async function secondFactorOptions(s: Services, user: Pick<UserRow, 'id' | 'role
 
 const describe = (s: Services, kinds: string[]) => kinds.map((k) => ({ method: k, label: s.registry.get(k)?.label ?? k }));
 
-export async function startSignin(s: Services, a: { tenant: string; identifier: string; origin: Origin }): Promise<StepResult> {
-  const tenant = await s.store.tenants.bySlug(a.tenant.trim().toLowerCase());
-  if (!tenant || tenant.disabled_at) throw new AppError('not_found', undefined, 'Unknown organization.');
+/** Persists a new flow in state `password` with a fresh token, budget and expiry. */
+async function createFlow(s: Services, f: { tenantId: string; kind: 'signin' | 'reauth'; identifier: string; userId: string | null; sessionId: string | null; requiredAal: number; origin: Origin }): Promise<StepResult> {
   const now = s.clock();
   const token = newToken();
   const flow = await s.store.flows.create({
     id: randomUUID(),
-    tenant_id: tenant.id,
-    kind: 'signin',
+    tenant_id: f.tenantId,
+    kind: f.kind,
     secret_hash: hashToken(token),
     state: 'password',
-    identifier: normalizeIdentifier(a.identifier).slice(0, 320),
-    user_id: null,
-    session_id: null,
-    required_aal: 1,
+    identifier: f.identifier,
+    user_id: f.userId,
+    session_id: f.sessionId,
+    required_aal: f.requiredAal,
     attempts_left: s.config.flowAttemptBudget,
-    ip: a.origin.ip,
-    user_agent: a.origin.userAgent?.slice(0, 512) ?? null,
+    ip: f.origin.ip,
+    user_agent: f.origin.userAgent?.slice(0, 512) ?? null,
     created_at: now,
     updated_at: now,
     expires_at: new Date(now.getTime() + s.config.flowTtlSeconds * 1000),
@@ -96,28 +95,16 @@ export async function startSignin(s: Services, a: { tenant: string; identifier: 
   return { flow: view(s, flow, now), flowToken: token };
 }
 
+export async function startSignin(s: Services, a: { tenant: string; identifier: string; origin: Origin }): Promise<StepResult> {
+  const tenant = await s.store.tenants.bySlug(a.tenant.trim().toLowerCase());
+  if (!tenant || tenant.disabled_at) throw new AppError('not_found', undefined, 'Unknown organization.');
+  const identifier = normalizeIdentifier(a.identifier).slice(0, 320);
+  return createFlow(s, { tenantId: tenant.id, kind: 'signin', identifier, userId: null, sessionId: null, requiredAal: 1, origin: a.origin });
+}
+
 /** Re-authentication of a signed-in user: the same steps, ending in a refreshed session. */
-export async function startReauth(s: Services, p: Principal, origin: Origin): Promise<StepResult> {
-  const now = s.clock();
-  const token = newToken();
-  const flow = await s.store.flows.create({
-    id: randomUUID(),
-    tenant_id: p.tenantId,
-    kind: 'reauth',
-    secret_hash: hashToken(token),
-    state: 'password',
-    identifier: p.userEmail,
-    user_id: p.userId,
-    session_id: p.id,
-    required_aal: p.aal,
-    attempts_left: s.config.flowAttemptBudget,
-    ip: origin.ip,
-    user_agent: origin.userAgent?.slice(0, 512) ?? null,
-    created_at: now,
-    updated_at: now,
-    expires_at: new Date(now.getTime() + s.config.flowTtlSeconds * 1000),
-  });
-  return { flow: view(s, flow, now), flowToken: token };
+export function startReauth(s: Services, p: Principal, origin: Origin): Promise<StepResult> {
+  return createFlow(s, { tenantId: p.tenantId, kind: 'reauth', identifier: p.userEmail, userId: p.userId, sessionId: p.id, requiredAal: p.aal, origin });
 }
 
 export async function getFlow(s: Services, id: string, token: string): Promise<StepResult> {

@@ -47,3 +47,8 @@ export async function seedTenantAndUser(
   const tenant = await seedTenant(store);
   return { tenant, user: await seedUser(store, tenant.id, user) };
 }
+
+/** 1..n (or from..from+n-1). */
+export const range = (n: number, from = 1): number[] => Array.from({ length: n }, (_, i) => i + from);
+/** `base` plus whole seconds. */
+export const at = (base: Date, seconds: number): Date => new Date(base.getTime() + seconds * 1000);

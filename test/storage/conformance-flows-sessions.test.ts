@@ -4,11 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/storage/store.js';
 import type { FlowRow } from '../../src/storage/repositories/flows.js';
 import { backends, testStore } from '../helpers/db.js';
-import { hash32, seedTenantAndUser, uniq } from '../helpers/fixtures.js';
+import { at, hash32, range, seedTenantAndUser, uniq } from '../helpers/fixtures.js';
 
 const BACKENDS = await backends();
-const range = (n: number, from = 1): number[] => Array.from({ length: n }, (_, i) => i + from);
-const at = (base: Date, seconds: number): Date => new Date(base.getTime() + seconds * 1000);
 
 describe.each(BACKENDS)('storage conformance on %s', (backend) => {
   let store: Store;

@@ -3,11 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/storage/store.js';
 import { backends, testStore } from '../helpers/db.js';
-import { hash32, seedTenant, seedTenantAndUser, seedUser, uniq } from '../helpers/fixtures.js';
+import { at, hash32, range, seedTenant, seedTenantAndUser, seedUser, uniq } from '../helpers/fixtures.js';
 
 const BACKENDS = await backends();
-const range = (n: number, from = 1): number[] => Array.from({ length: n }, (_, i) => i + from);
-const at = (base: Date, seconds: number): Date => new Date(base.getTime() + seconds * 1000);
 
 describe.each(BACKENDS)('storage conformance on %s', (backend) => {
   let store: Store;
