@@ -51,7 +51,11 @@ export class AttemptGate {
    * disable the factor until an administrator unlocks it.
    */
   async enter(subject: string, rules: LockoutRules, now: Date): Promise<GateVerdict> {
-    const state = await this.counters.hit(subject, now);
+    return this.judge(subject, await this.counters.hit(subject, now), rules, now);
+  }
+
+  /** Judges an attempt already recorded (by `hit` or by a statement that records it with other work). */
+  async judge(subject: string, state: CounterState, rules: LockoutRules, now: Date): Promise<GateVerdict> {
     const verdict = judgeAttempt(state, rules, now);
     if (!verdict.allowed && verdict.reason === 'locked' && state.lockedUntil === null) {
       await this.counters.lock(subject, new Date(now.getTime() + rules.lockMs));

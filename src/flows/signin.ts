@@ -13,11 +13,12 @@ import { inGrace, lockoutRules, mfaModeFor, type Policy } from '../domain/policy
 import { queueEmail, templates } from '../delivery/notices.js';
 import { audit, type EventInput } from '../services/audit-log.js';
 import type { Origin, Services } from '../services/context.js';
-import { currentPolicy } from '../services/policies.js';
+import { currentPolicy, parseStoredPolicy } from '../services/policies.js';
 import { issueSession, type IssuedSession, type Principal } from '../services/sessions.js';
 import type { FlowRow } from '../storage/repositories/flows.js';
+import type { CounterKey, StepAccount } from '../storage/repositories/signin-steps.js';
 import type { UserRow } from '../storage/repositories/users.js';
-import { factorSubject, passwordSubject, type GateVerdict } from './attempt-gate.js';
+import type { GateVerdict } from './attempt-gate.js';
 import { claimError, gateError } from './flow-errors.js';
 import { flowState, type FlowState, type StoredState } from './signin-states.js';
 
@@ -123,22 +124,26 @@ export async function getFlow(s: Services, id: string, token: string): Promise<S
   return { flow: view(s, f, now, extra) };
 }
 
-/** Claims an attempt, records it on the factor's counter and judges it; throws when refused. */
-async function claim(s: Services, a: { id: string; token: string; states: StoredState[]; counter: (f: FlowRow) => string; policy?: Policy; method: string; origin: Origin }) {
+/**
+ * Claims an attempt of the flow's budget, records it on the factor's failure counter and judges it,
+ * reading the policy and the account in the same statement; throws when refused.
+ */
+async function claim(s: Services, a: { id: string; token: string; states: StoredState[]; counter: CounterKey; method: string; origin: Origin }) {
   const now = s.clock();
   const tokenHash = hashToken(a.token);
-  const flow = (await s.store.flows.claimAttempt(a.id, tokenHash, a.states, now)) ?? deny(claimError(await s.store.flows.byId(a.id), tokenHash, now));
-  const policy = a.policy ?? (await currentPolicy(s, flow.tenant_id)).policy;
+  const step = (await s.store.steps.claimStep({ id: a.id, secretHash: tokenHash, states: a.states, now, counter: a.counter })) ?? deny(claimError(await s.store.flows.byId(a.id), tokenHash, now));
+  const { flow, account } = step;
+  const policy = parseStoredPolicy(flow.tenant_id, step.policy.version, step.policy.raw);
   const rules = lockoutRules(policy);
-  const subject = a.counter(flow);
   const refuse = async (e: AppError, reason: string): Promise<never> => {
     await attemptEvent(s, flow, a.method, 'failure', a.origin, { reason });
     throw e;
   };
-  if (flow.attempts_left < 0) await refuse(new AppError('flow_failed'), 'flow_budget_spent');
-  const verdict = await s.gate.enter(subject, rules, now);
+  if (flow.attempts_left < 0 || !step.counter) return refuse(new AppError('flow_failed'), 'flow_budget_spent');
+  const subject = step.counter.subject;
+  const verdict = await s.gate.judge(subject, step.counter, rules, now);
   if (!verdict.allowed) await refuse(gateError(verdict), verdict.reason);
-  return { flow, policy, rules, subject, verdict, now, tokenHash };
+  return { flow, account, policy, rules, subject, verdict, now, tokenHash };
 }
 
 function attemptEvent(s: Services, f: FlowRow, method: string, outcome: 'success' | 'failure', origin: Origin, data: Record<string, unknown> = {}) {
@@ -163,30 +168,28 @@ async function failed(s: Services, c: { flow: FlowRow; subject: string; verdict:
 }
 
 export async function submitPassword(s: Services, a: { id: string; token: string; password: string; origin: Origin }): Promise<StepResult> {
-  const c = await claim(s, { ...a, states: ['password'], method: 'pwd', counter: (f) => passwordSubject(f.tenant_id, f.identifier) });
-  const found = await s.store.users.byEmail(c.flow.tenant_id, c.flow.identifier);
+  const c = await claim(s, { ...a, states: ['password'], method: 'pwd', counter: { kind: 'password' } });
+  const found = c.account;
   const user = found && found.status === 'active' && (c.flow.kind === 'signin' || found.id === c.flow.user_id) ? found : undefined;
-  const ok = await s.password.verifyHash(user?.password_hash ?? null, a.password);
+  const ok = await s.password.verifyHash(user?.passwordHash ?? null, a.password);
   if (!ok || !user) {
     await failed(s, c, 'pwd', a.origin, 'wrong_password');
     throw new AppError('invalid_credentials', { attemptsLeft: Math.max(0, c.flow.attempts_left) });
   }
-  await s.gate.succeeded(c.subject);
-
-  const options = await secondFactorOptions(s, user, c.policy);
   const mode = mfaModeFor(c.policy, user.roles);
+  const options = mode === 'off' ? [] : c.policy.mfa.allowedFactors.filter((k) => user.activeKinds.includes(k));
   let next: StoredState = 'completed';
   let grace = false;
   if (options.length > 0) next = 'second_factor';
   else if (mode === 'required' && c.flow.kind === 'signin') {
-    grace = inGrace(c.policy, user.grace_started_at, user.grace_signins, c.now);
+    grace = inGrace(c.policy, user.graceStartedAt, user.graceSignins, c.now);
     if (!grace) next = 'enroll';
   }
   const token = newToken();
   const flow = await s.store.flows.advance(
     a.id,
     { state: 'password', secretHash: c.tokenHash },
-    { state: next, secretHash: hashToken(token), method: 'pwd', userId: user.id, requiredAal: next === 'completed' ? 1 : 2, refund: true },
+    { state: next, secretHash: hashToken(token), method: 'pwd', userId: user.id, requiredAal: next === 'completed' ? 1 : 2, refund: true, resetCounter: c.subject },
     c.now,
   );
   if (!flow) throw new AppError('flow_state');
@@ -200,24 +203,28 @@ export async function submitPassword(s: Services, a: { id: string; token: string
 }
 
 export async function submitSecondFactor(s: Services, a: { id: string; token: string; method: string; code: string; origin: Origin }): Promise<StepResult> {
-  const c = await claim(s, { ...a, states: ['second_factor'], counter: (f) => factorSubject(f.user_id ?? '', a.method) });
-  const user = c.flow.user_id ? await s.store.users.byId(c.flow.tenant_id, c.flow.user_id) : undefined;
-  if (!user || user.status !== 'active') throw new AppError('flow_invalid');
+  const c = await claim(s, { ...a, states: ['second_factor'], counter: { kind: 'factor', method: a.method } });
+  const user = c.account;
+  if (!user || user.id !== c.flow.user_id || user.status !== 'active') throw new AppError('flow_invalid');
   // The method must be allowed by policy; whether the user has it enrolled is the factor's answer.
   const factor = s.registry.get(a.method);
   const allowed = mfaModeFor(c.policy, user.roles) !== 'off' && (c.policy.mfa.allowedFactors as readonly string[]).includes(a.method);
   if (!factor || !allowed) throw new AppError('invalid_request', { method: a.method }, 'That sign-in method is not available for this account.');
-  const result = await factor.verify({ tenantId: user.tenant_id, type: 'user', id: user.id }, a.code, c.now);
+  const result = await factor.verify({ tenantId: user.tenantId, type: 'user', id: user.id }, a.code, c.now);
   if (!result.ok) {
     await failed(s, c, a.method, a.origin, result.reason);
     throw new AppError('invalid_factor', { attemptsLeft: Math.max(0, c.flow.attempts_left) });
   }
-  await s.gate.succeeded(c.subject);
-  const flow = await s.store.flows.advance(a.id, { state: 'second_factor', secretHash: c.tokenHash }, { state: 'completed', secretHash: hashToken(newToken()), method: a.method, refund: true }, c.now);
+  const flow = await s.store.flows.advance(
+    a.id,
+    { state: 'second_factor', secretHash: c.tokenHash },
+    { state: 'completed', secretHash: hashToken(newToken()), method: a.method, refund: true, resetCounter: c.subject },
+    c.now,
+  );
   if (!flow) throw new AppError('flow_state');
   if (a.method === 'recovery_code') {
     const remaining = Number(result.detail?.remaining ?? 0);
-    await queueEmail(s, { tenantId: user.tenant_id, to: user.email, ...templates.recoveryCodeUsed({ remaining }) });
+    await queueEmail(s, { tenantId: user.tenantId, to: user.email, ...templates.recoveryCodeUsed({ remaining }) });
   }
   return finish(s, flow, user, c.policy, a.origin, { grace: false, events: [attemptEventInput(flow, a.method, 'success', a.origin)] });
 }
@@ -238,38 +245,53 @@ export async function beginFlowEnrollment(s: Services, a: { id: string; token: s
 }
 
 export async function confirmFlowEnrollment(s: Services, a: { id: string; token: string; code: string; origin: Origin }): Promise<StepResult> {
-  const c = await claim(s, { ...a, states: ['enroll'], method: 'totp', counter: (f) => factorSubject(f.user_id ?? '', 'totp') });
-  const user = c.flow.user_id ? await s.store.users.byId(c.flow.tenant_id, c.flow.user_id) : undefined;
-  if (!user || !c.flow.pending_factor_id) throw new AppError('flow_state', undefined, 'Start the enrollment first.');
-  const result = await s.registry.get('totp')!.enroll!.confirm({ tenantId: user.tenant_id, type: 'user', id: user.id }, c.flow.pending_factor_id, a.code, c.now);
+  const c = await claim(s, { ...a, states: ['enroll'], method: 'totp', counter: { kind: 'factor', method: 'totp' } });
+  const user = c.account;
+  if (!user || user.id !== c.flow.user_id || !c.flow.pending_factor_id) throw new AppError('flow_state', undefined, 'Start the enrollment first.');
+  const result = await s.registry.get('totp')!.enroll!.confirm({ tenantId: user.tenantId, type: 'user', id: user.id }, c.flow.pending_factor_id, a.code, c.now);
   if (!result.ok) {
     await failed(s, c, 'totp', a.origin, `enroll_${result.reason}`);
     throw new AppError('invalid_factor', { attemptsLeft: Math.max(0, c.flow.attempts_left) });
   }
-  await s.gate.succeeded(c.subject);
-  const flow = await s.store.flows.advance(a.id, { state: 'enroll', secretHash: c.tokenHash }, { state: 'completed', secretHash: hashToken(newToken()), method: 'totp', refund: true }, c.now);
+  const flow = await s.store.flows.advance(
+    a.id,
+    { state: 'enroll', secretHash: c.tokenHash },
+    { state: 'completed', secretHash: hashToken(newToken()), method: 'totp', refund: true, resetCounter: c.subject },
+    c.now,
+  );
   if (!flow) throw new AppError('flow_state');
-  const enrolled: EventInput = { tenantId: user.tenant_id, type: 'factor.enrolled', outcome: 'success', actor: { type: 'user', id: user.id }, target: { type: 'factor', id: c.flow.pending_factor_id }, origin: a.origin, data: { kind: 'totp', forced: true } };
-  const recoveryCodes = await s.recovery.issue({ tenantId: user.tenant_id, id: user.id }, c.now);
+  const enrolled: EventInput = { tenantId: user.tenantId, type: 'factor.enrolled', outcome: 'success', actor: { type: 'user', id: user.id }, target: { type: 'factor', id: c.flow.pending_factor_id }, origin: a.origin, data: { kind: 'totp', forced: true } };
+  const recoveryCodes = await s.recovery.issue({ tenantId: user.tenantId, id: user.id }, c.now);
   const done = await finish(s, flow, user, c.policy, a.origin, { grace: false, events: [attemptEventInput(flow, 'totp', 'success', a.origin, { enrollment: true }), enrolled] });
   return { ...done, recoveryCodes };
 }
 
-/** Issues the session (sign-in) or refreshes the existing one (re-authentication). */
-/** `events` (the step's own success) are written in the same statement as the session event. */
-async function finish(s: Services, flow: FlowRow, user: UserRow, policy: Policy, origin: Origin, o: { grace: boolean; enrollmentDue?: boolean; events?: EventInput[] }): Promise<StepResult> {
+/**
+ * Issues the session (sign-in) or refreshes the existing one (re-authentication). `events` (the
+ * step's own success) are written in the same statement as the session and its audit event.
+ */
+async function finish(s: Services, flow: FlowRow, user: Pick<StepAccount, 'id' | 'tenantId'>, policy: Policy, origin: Origin, o: { grace: boolean; enrollmentDue?: boolean; events?: EventInput[] }): Promise<StepResult> {
   const now = s.clock();
   const methods = flow.completed_methods;
   if (flow.kind === 'reauth') {
     const token = newToken();
     const aal = s.registry.aalFor(methods);
     if (!flow.session_id || !(await s.store.sessions.reauthenticate(flow.session_id, hashToken(token), methods, aal, now))) throw new AppError('unauthenticated');
-    await audit(s, [...(o.events ?? []), { tenantId: user.tenant_id, type: 'session.reauthenticated', outcome: 'success', actor: { type: 'user', id: user.id }, target: { type: 'session', id: flow.session_id }, origin, data: { methods, aal } }]);
+    await audit(s, [...(o.events ?? []), { tenantId: user.tenantId, type: 'session.reauthenticated', outcome: 'success', actor: { type: 'user', id: user.id }, target: { type: 'session', id: flow.session_id }, origin, data: { methods, aal } }]);
     const sess = (await s.store.sessions.listLive(user.id, now)).find((x) => x.id === flow.session_id);
     return { flow: view(s, flow, now), session: { id: flow.session_id, token, aal, methods, expiresAt: sess?.expires_at ?? now, idleTimeoutS: 0 } };
   }
-  const session = await issueSession(s, { tenantId: user.tenant_id, userId: user.id, methods, policy, origin });
-  await s.store.users.recordSignin(user.id, now, o.grace);
-  await audit(s, [...(o.events ?? []), { tenantId: user.tenant_id, type: 'session.created', outcome: 'success', actor: { type: 'user', id: user.id }, target: { type: 'session', id: session.id }, origin, data: { methods, aal: session.aal } }]);
+  const session = await issueSession(s, {
+    tenantId: user.tenantId,
+    userId: user.id,
+    methods,
+    policy,
+    origin,
+    inGrace: o.grace,
+    events: (sessionId, aal) => [
+      ...(o.events ?? []),
+      { tenantId: user.tenantId, type: 'session.created', outcome: 'success', actor: { type: 'user', id: user.id }, target: { type: 'session', id: sessionId }, origin, data: { methods, aal } },
+    ],
+  });
   return { flow: view(s, flow, now), session: o.enrollmentDue ? { ...session, enrollmentDue: true } : session };
 }

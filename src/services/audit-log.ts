@@ -4,14 +4,12 @@ import type { Origin, Services } from './context.js';
 
 export type EventInput = Omit<AuditEvent, 'at' | 'origin'> & { origin: Origin };
 
+/** The stored form of an event, stamped now. */
+export function eventRecord(s: Services, { origin, ...rest }: EventInput): AuditEvent {
+  return { ...rest, at: s.clock(), origin: { ip: origin.ip, userAgent: origin.userAgent, requestId: origin.requestId, channel: origin.channel } };
+}
+
 /** Records one event, or several in one statement. */
 export function audit(s: Services, e: EventInput | EventInput[]): Promise<void> {
-  const at = s.clock();
-  return s.store.audit.append(
-    (Array.isArray(e) ? e : [e]).map(({ origin, ...rest }) => ({
-      ...rest,
-      at,
-      origin: { ip: origin.ip, userAgent: origin.userAgent, requestId: origin.requestId, channel: origin.channel },
-    })),
-  );
+  return s.store.audit.append((Array.isArray(e) ? e : [e]).map((x) => eventRecord(s, x)));
 }

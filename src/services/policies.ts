@@ -8,7 +8,20 @@ import type { Origin, Services } from './context.js';
 export async function currentPolicy(s: Services, tenantId: string): Promise<{ version: number; policy: Policy }> {
   const row = await s.store.tenants.currentPolicy(tenantId);
   if (!row) return { version: 0, policy: defaultPolicy() };
-  return { version: row.version, policy: policySchema.parse(row.policy) };
+  return { version: row.version, policy: parseStoredPolicy(tenantId, row.version, row.policy) };
+}
+
+/** Stored policy versions never change, so each (tenant, version) is parsed once per process. */
+const parsed = new Map<string, Policy>();
+export function parseStoredPolicy(tenantId: string, version: number, raw: unknown): Policy {
+  const key = `${tenantId}:${version}`;
+  let p = parsed.get(key);
+  if (!p) {
+    p = policySchema.parse(raw);
+    if (parsed.size > 10_000) parsed.clear();
+    parsed.set(key, p);
+  }
+  return p;
 }
 
 /** Validates a policy for a tenant (unknown roles in overrides are refused). */

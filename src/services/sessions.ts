@@ -7,6 +7,7 @@ import { hashToken, newToken } from '../crypto/tokens.js';
 import { permissionsFor, type Permission } from '../domain/permissions.js';
 import { sessionRules, type Policy } from '../domain/policy.js';
 import type { SessionRecord } from '../storage/repositories/sessions.js';
+import { eventRecord, type EventInput } from './audit-log.js';
 import type { Origin, Services } from './context.js';
 
 export interface IssuedSession {
@@ -18,7 +19,14 @@ export interface IssuedSession {
   idleTimeoutS: number;
 }
 
-export async function issueSession(s: Services, a: { tenantId: string; userId: string; methods: string[]; policy: Policy; origin: Origin }): Promise<IssuedSession> {
+/**
+ * Issues a session. With `events` (a completed sign-in), the session, the user's last sign-in and
+ * the audit events are written in one statement.
+ */
+export async function issueSession(
+  s: Services,
+  a: { tenantId: string; userId: string; methods: string[]; policy: Policy; origin: Origin; inGrace?: boolean; events?: (sessionId: string, aal: number) => EventInput[] },
+): Promise<IssuedSession> {
   const now = s.clock();
   const rules = sessionRules(a.policy);
   const token = newToken();
@@ -26,7 +34,7 @@ export async function issueSession(s: Services, a: { tenantId: string; userId: s
   const aal = s.registry.aalFor(a.methods);
   const expiresAt = new Date(now.getTime() + rules.absoluteMs);
   const idleTimeoutS = Math.round(rules.idleMs / 1000);
-  await s.store.sessions.create({
+  const row = {
     id,
     tokenHash: hashToken(token),
     tenantId: a.tenantId,
@@ -39,7 +47,9 @@ export async function issueSession(s: Services, a: { tenantId: string; userId: s
     expiresAt,
     ip: a.origin.ip,
     userAgent: a.origin.userAgent?.slice(0, 512) ?? null,
-  });
+  };
+  if (a.events) await s.store.sessions.createForSignin(row, { inGrace: a.inGrace ?? false, events: a.events(id, aal).map((e) => eventRecord(s, e)) });
+  else await s.store.sessions.create(row);
   return { id, token, aal, methods: a.methods, expiresAt, idleTimeoutS };
 }
 

@@ -7,6 +7,7 @@ import { FlowRepo } from './repositories/flows.js';
 import { InvitationRepo } from './repositories/invitations.js';
 import { OutboxRepo } from './repositories/outbox.js';
 import { SessionRepo } from './repositories/sessions.js';
+import { SigninStepRepo } from './repositories/signin-steps.js';
 import { TenantRepo } from './repositories/tenants.js';
 import { UserRepo } from './repositories/users.js';
 
@@ -19,6 +20,7 @@ export interface Store {
   counters: CounterRepo;
   flows: FlowRepo;
   sessions: SessionRepo;
+  steps: SigninStepRepo;
   invitations: InvitationRepo;
   outbox: OutboxRepo;
   audit: AuditRepo;
@@ -36,6 +38,7 @@ export function createStore(database: Database): Store {
     counters: new CounterRepo(db),
     flows: new FlowRepo(db),
     sessions: new SessionRepo(db),
+    steps: new SigninStepRepo(db),
     invitations: new InvitationRepo(db),
     outbox: new OutboxRepo(db),
     audit: new AuditRepo(db),

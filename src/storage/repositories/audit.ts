@@ -26,11 +26,12 @@ export class AuditRepo {
   async append(e: AuditEvent | AuditEvent[]): Promise<void> {
     const events = Array.isArray(e) ? e : [e];
     if (events.length === 0) return;
-    await this.db.insertInto('audit_events').values(events.map(row)).execute();
+    await this.db.insertInto('audit_events').values(events.map(auditRow)).execute();
   }
 }
 
-function row(e: AuditEvent) {
+/** The audit_events row of an event (also used by statements that write events alongside other rows). */
+export function auditRow(e: AuditEvent) {
   return {
     tenant_id: e.tenantId,
     occurred_at: e.at,

@@ -37,14 +37,18 @@ export class FlowRepo {
       .executeTakeFirst();
   }
 
-  /** Moves the flow on after a success; undefined when another request moved it first. */
+  /**
+   * Moves the flow on after a success; undefined when another request moved it first. With
+   * `resetCounter`, the same statement clears that failure counter (the success that earned it).
+   */
   advance(
     id: string,
     from: { state: string; secretHash: Buffer },
-    to: { state: string; secretHash: Buffer; method?: string; userId?: string | null; pendingFactorId?: string | null; requiredAal?: number; refund: boolean },
+    to: { state: string; secretHash: Buffer; method?: string; userId?: string | null; pendingFactorId?: string | null; requiredAal?: number; refund: boolean; resetCounter?: string },
     now: Date,
   ): Promise<FlowRow | undefined> {
-    return this.db
+    const db = (to.resetCounter ? this.db.with('reset', (d) => d.deleteFrom('attempt_counters').where('subject', '=', to.resetCounter!)) : this.db) as Pick<Db, 'updateTable'>;
+    return db
       .updateTable('auth_flows')
       .set((eb) => ({
         state: to.state,

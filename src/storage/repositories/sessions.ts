@@ -1,6 +1,7 @@
 /** Sessions: stored by the SHA-256 of their token; looked up with the user and role data in one query. */
 import { sql } from 'kysely';
 import type { Db } from '../db.js';
+import { auditRow, type AuditEvent } from './audit.js';
 
 export interface SessionRecord {
   id: string;
@@ -41,6 +42,38 @@ export class SessionRepo {
         ip: s.ip,
         user_agent: s.userAgent,
       })
+      .execute();
+  }
+
+  /**
+   * A completed sign-in in one statement: the session, the user's last sign-in (and grace sign-in
+   * count) and the audit events of the step.
+   */
+  async createForSignin(
+    s: { id: string; tokenHash: Buffer; tenantId: string; userId: string; aal: number; methods: string[]; authTime: Date; now: Date; idleTimeoutS: number; expiresAt: Date; ip: string | null; userAgent: string | null },
+    o: { inGrace: boolean; events: AuditEvent[] },
+  ): Promise<void> {
+    await this.db
+      .with('s', (d) =>
+        d
+          .insertInto('sessions')
+          .values({ id: s.id, token_hash: s.tokenHash, tenant_id: s.tenantId, user_id: s.userId, aal: s.aal, methods: s.methods, auth_time: s.authTime, created_at: s.now, last_seen_at: s.now, idle_timeout_s: s.idleTimeoutS, expires_at: s.expiresAt, ip: s.ip, user_agent: s.userAgent })
+          .returning('id'),
+      )
+      .with('u', (d) =>
+        d
+          .updateTable('users')
+          .set((eb) => ({
+            last_signin_at: s.now,
+            grace_signins: o.inGrace ? eb('grace_signins', '+', 1) : eb.ref('grace_signins'),
+            grace_started_at: o.inGrace ? eb.fn.coalesce('grace_started_at', eb.val(s.now)) : eb.ref('grace_started_at'),
+          }))
+          .where('id', '=', s.userId)
+          .returning('id'),
+      )
+      .with('a', (d) => d.insertInto('audit_events').values(o.events.map(auditRow)).returning('id'))
+      .selectFrom('s')
+      .select('id')
       .execute();
   }
 
