@@ -276,10 +276,10 @@ async function finish(s: Services, flow: FlowRow, user: Pick<StepAccount, 'id' |
   if (flow.kind === 'reauth') {
     const token = newToken();
     const aal = s.registry.aalFor(methods);
-    if (!flow.session_id || !(await s.store.sessions.reauthenticate(flow.session_id, hashToken(token), methods, aal, now))) throw new AppError('unauthenticated');
+    const refreshed = flow.session_id ? await s.store.sessions.reauthenticate(flow.session_id, hashToken(token), methods, aal, now) : undefined;
+    if (!flow.session_id || !refreshed) throw new AppError('unauthenticated');
     await audit(s, [...(o.events ?? []), { tenantId: user.tenantId, type: 'session.reauthenticated', outcome: 'success', actor: { type: 'user', id: user.id }, target: { type: 'session', id: flow.session_id }, origin, data: { methods, aal } }]);
-    const sess = (await s.store.sessions.listLive(user.id, now)).find((x) => x.id === flow.session_id);
-    return { flow: view(s, flow, now), session: { id: flow.session_id, token, aal, methods, expiresAt: sess?.expires_at ?? now, idleTimeoutS: 0 } };
+    return { flow: view(s, flow, now), session: { id: flow.session_id, token, aal, methods, ...refreshed } };
   }
   const session = await issueSession(s, {
     tenantId: user.tenantId,

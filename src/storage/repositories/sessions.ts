@@ -116,14 +116,15 @@ export class SessionRepo {
   }
 
   /** Re-authentication: a new token (new session id for the client) and a fresh auth time. */
-  async reauthenticate(id: string, newHash: Buffer, methods: string[], aal: number, now: Date): Promise<boolean> {
+  async reauthenticate(id: string, newHash: Buffer, methods: string[], aal: number, now: Date): Promise<{ expiresAt: Date; idleTimeoutS: number } | undefined> {
     const r = await this.db
       .updateTable('sessions')
       .set({ token_hash: newHash, auth_time: now, last_seen_at: now, methods, aal })
       .where('id', '=', id)
       .where('revoked_at', 'is', null)
+      .returning(['expires_at', 'idle_timeout_s'])
       .executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
+    return r ? { expiresAt: r.expires_at, idleTimeoutS: r.idle_timeout_s } : undefined;
   }
 
   async revoke(userId: string, id: string, now: Date): Promise<boolean> {
