@@ -1,7 +1,7 @@
 /** Reading and saving tenant policy; saving validates, versions and audits. */
 import { AppError } from '../domain/errors.js';
 import { isBuiltinRole } from '../domain/permissions.js';
-import { defaultPolicy, policySchema, type Policy } from '../domain/policy.js';
+import { defaultPolicy, mfaModeFor, policySchema, type Policy } from '../domain/policy.js';
 import { audit } from './audit-log.js';
 import type { Origin, Services } from './context.js';
 
@@ -51,6 +51,21 @@ export async function savePolicy(s: Services, a: { tenantId: string; expectedVer
     data: { fromVersion: before.version, toVersion: version, changes: diff(before.policy, policy) },
   });
   return { version, policy };
+}
+
+/** Who a policy would affect if saved: MFA required now and after, and who would have to enroll. */
+export async function previewPolicy(s: Services, tenantId: string, input: unknown) {
+  const next = await validatePolicy(s, tenantId, input);
+  const { policy } = await currentPolicy(s, tenantId);
+  const users = await s.store.users.enabledWithFactorKinds(tenantId);
+  const allowed = next.mfa.allowedFactors as readonly string[];
+  const requiredAfter = users.filter((u) => mfaModeFor(next, u.roles) === 'required');
+  return {
+    users: users.length,
+    mfaRequiredNow: users.filter((u) => mfaModeFor(policy, u.roles) === 'required').length,
+    mfaRequiredAfter: requiredAfter.length,
+    mustEnroll: requiredAfter.filter((u) => !u.kinds.some((k) => allowed.includes(k))).map((u) => ({ id: u.id, email: u.email })),
+  };
 }
 
 /** Flat list of changed paths with old and new values (policy holds no secrets). */

@@ -1,9 +1,9 @@
 /** Platform operator: tenants. Tenant admins: their tenant's MFA policy. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { mfaModes, mfaModeFor } from '../../domain/policy.js';
+import { mfaModes } from '../../domain/policy.js';
 import type { Services } from '../../services/context.js';
-import { currentPolicy, savePolicy, validatePolicy } from '../../services/policies.js';
+import { currentPolicy, previewPolicy, savePolicy } from '../../services/policies.js';
 import { createTenant, publicTenant } from '../../services/tenants.js';
 import { origin, principal, requirePermission, requireSession, tenantFor } from '../auth.js';
 import { errors, tenantOut, tenantParam, userOut } from '../schemas.js';
@@ -70,23 +70,6 @@ export function tenantRoutes(s: Services): FastifyPluginAsyncZod {
         body: z.object({ policy: z.record(z.string(), z.unknown()) }),
         response: { 200: z.object({ users: z.number(), mfaRequiredNow: z.number(), mfaRequiredAfter: z.number(), mustEnroll: z.array(z.object({ id: z.string(), email: z.string() })) }), ...errors },
       },
-    }, async (req) => {
-      const t = await tenantFor(s, req, req.params.tenant, 'policy.read');
-      const next = await validatePolicy(s, t.id, req.body.policy);
-      const { policy } = await currentPolicy(s, t.id);
-      const users = (await s.store.users.list(t.id, { limit: 10_000 })).filter((u) => u.status !== 'disabled');
-      const mustEnroll = [];
-      let now = 0;
-      let after = 0;
-      for (const u of users) {
-        if (mfaModeFor(policy, u.roles) === 'required') now++;
-        if (mfaModeFor(next, u.roles) === 'required') {
-          after++;
-          const kinds = await s.store.factors.activeKinds(u.id);
-          if (!kinds.some((k) => next.mfa.allowedFactors.includes(k as 'totp'))) mustEnroll.push({ id: u.id, email: u.email });
-        }
-      }
-      return { users: users.length, mfaRequiredNow: now, mfaRequiredAfter: after, mustEnroll };
-    });
+    }, async (req) => previewPolicy(s, (await tenantFor(s, req, req.params.tenant, 'policy.read')).id, req.body.policy));
   };
 }

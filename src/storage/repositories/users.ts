@@ -47,6 +47,16 @@ export class UserRepo {
       .execute();
   }
 
+  /** Every enabled user of a tenant with the kinds of their active factors, in one query (policy previews). */
+  async enabledWithFactorKinds(tenantId: string): Promise<Array<{ id: string; email: string; roles: string[]; kinds: string[] }>> {
+    const r = await sql<{ id: string; email: string; roles: string[]; kinds: string[] }>`
+      SELECT u.id, u.email, u.roles, coalesce(array_agg(f.kind) FILTER (WHERE f.kind IS NOT NULL), '{}') AS kinds
+      FROM users u LEFT JOIN factors f ON f.user_id = u.id AND f.status = 'active'
+      WHERE u.tenant_id = ${tenantId} AND u.status <> 'disabled'
+      GROUP BY u.id ORDER BY u.email`.execute(this.db);
+    return r.rows;
+  }
+
   countByTenant(tenantId: string): Promise<number> {
     return this.db
       .selectFrom('users')
