@@ -60,13 +60,13 @@ describe.each(await backends())('sign-in step storage on %s', (backend) => {
     expect((await store.flows.byId(flow.id))?.attempts_left).toBe(5);
   });
 
-  it('once the budget is spent, claims go on but nothing more is counted', async () => {
+  it('once the budget is spent, claims go below zero and every attempt is still counted', async () => {
     const { tenant, user, flow, secret, now } = await flowFor({ attempts: 2 });
     const results = [];
     for (const _ of range(4)) results.push(await store.steps.claimStep({ id: flow.id, secretHash: secret, states: ['password'], now, counter: { kind: 'password' } }));
     expect(results.map((r) => r?.flow.attempts_left)).toEqual([1, 0, -1, -2]);
-    expect(results.map((r) => r?.counter?.failures ?? null)).toEqual([1, 2, null, null]);
-    expect((await store.counters.get(passwordSubject(tenant.id, user.email)))?.failures).toBe(2);
+    expect(results.map((r) => r?.counter?.failures ?? null)).toEqual([1, 2, 3, 4]);
+    expect((await store.counters.get(passwordSubject(tenant.id, user.email)))?.failures).toBe(4);
   });
 
   it('20 parallel claims count 20 failures and spend 20 attempts exactly', async () => {

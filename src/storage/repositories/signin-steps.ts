@@ -1,7 +1,8 @@
 /**
  * The sign-in hot path in as few statements as its guarantees allow. `claimStep` is one statement
  * that (1) spends an attempt of the flow's budget, checking token, state and expiry, (2) records the
- * attempt on the factor's failure counter, unless the budget was already spent, and (3) reads the
+ * attempt on the factor's failure counter (every attempt counts, also one refused for a spent budget:
+ * the first claims are the ones within budget, so the refused ones cannot crowd them out), and (3) reads the
  * tenant's policy in force, the account named by the flow and its active factor kinds: what
  * FlowRepo.claimAttempt, CounterRepo.hit, TenantRepo.currentPolicy, UserRepo.byEmail and
  * FactorRepo.activeKinds do, with the same atomicity, in one round trip. The counter subjects it builds
@@ -30,7 +31,7 @@ export interface StepAccount {
 export interface ClaimedStep {
   flow: FlowRow;
   policy: { version: number; raw: unknown };
-  /** The counter after this attempt; null when the flow's budget was spent (nothing was counted). */
+  /** The counter after this attempt; null only for a factor step of a flow without a user (never in practice). */
   counter: (CounterState & { subject: string }) | null;
   account: StepAccount | undefined;
 }
@@ -49,7 +50,7 @@ export class SigninStepRepo {
       ), c AS (
         INSERT INTO attempt_counters AS ac (subject, failures, last_attempt_at, prev_attempt_at)
         SELECT CASE WHEN ${isPassword} THEN 'pw:' || f.tenant_id || ':' || f.identifier ELSE 'f:' || f.user_id || ':' || ${method}::text END, 1, ${a.now}::timestamptz, NULL::timestamptz
-        FROM f WHERE f.attempts_left >= 0 AND (${isPassword} OR f.user_id IS NOT NULL)
+        FROM f WHERE ${isPassword} OR f.user_id IS NOT NULL
         ON CONFLICT (subject) DO UPDATE SET failures = ac.failures + 1, prev_attempt_at = ac.last_attempt_at, last_attempt_at = EXCLUDED.last_attempt_at
         RETURNING subject, failures, prev_attempt_at, last_failure_at, locked_until
       )
