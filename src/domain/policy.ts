@@ -4,6 +4,7 @@
  * Validated when saved (`parsePolicy`); `effectiveFor` resolves it for one user.
  */
 import { z } from 'zod';
+import { verificationPolicySchema } from './verification-policy.js';
 
 export const mfaModes = ['off', 'optional', 'required'] as const;
 export type MfaMode = (typeof mfaModes)[number];
@@ -51,6 +52,8 @@ export const policySchema = z
       .default({ maxConsecutiveFailures: 100, backoffAfter: 5, backoffBaseSeconds: 1, backoffMaxSeconds: 300 }),
     /** PCI DSS mode: lock after 10 failures for 30 minutes, 12-character passwords with letters and digits, no reuse of the last 4, idle timeout at most 15 minutes. */
     pciMode: z.boolean().default(false),
+    /** Caller verification: levels, code rules, send limits, risk step-up (src/domain/verification-policy.ts). */
+    verification: verificationPolicySchema.prefault({}),
   })
   .strict()
   .superRefine((p, ctx) => {

@@ -1,4 +1,5 @@
 /** The tenant security policy: defaults, validation, MFA mode per role, grace period, session rules. */
+import { verificationPolicySchema } from '../../src/domain/verification-policy.js';
 import { describe, expect, it } from 'vitest';
 import { defaultPolicy, inGrace, mfaModeFor, policySchema, sessionRules, type PolicyInput } from '../../src/domain/policy.js';
 
@@ -12,7 +13,9 @@ describe('policySchema defaults', () => {
       session: { idleMinutes: 60, absoluteMinutes: 24 * 60, reauthMinutes: 10 },
       lockout: { maxConsecutiveFailures: 100, backoffAfter: 5, backoffBaseSeconds: 1, backoffMaxSeconds: 300 },
       pciMode: false,
+      verification: verificationPolicySchema.parse({}),
     });
+    expect(defaultPolicy().verification.code).toEqual({ digits: 6, ttlMinutes: 10, maxChecks: 5, sendsPerDestinationPer10Min: 5, resendCooldownSeconds: 60 });
   });
 
   it('fills nested defaults next to given values', () => {
