@@ -1,11 +1,13 @@
 /**
  * Runs the server: opens the store, applies migrations, bootstraps the operator on an empty store,
- * starts the HTTP listener and the background audit sealer, and shuts down cleanly on a signal.
+ * starts the HTTP listener, the background audit sealer and the delivery worker, and shuts down
+ * cleanly on a signal.
  */
 import type { FastifyInstance } from 'fastify';
 import { sealAll } from './audit/seal.js';
 import type { Config } from './config/load.js';
 import { Redis } from 'ioredis';
+import { startDelivery } from './delivery/setup.js';
 import { buildApp } from './http/app.js';
 import { createLimiters } from './http/rate-limit.js';
 import { createServices, type Services } from './services/context.js';
@@ -67,6 +69,7 @@ export async function startServer(config: Config, opts: { services?: Services } 
         }, config.sweepIntervalMs)
       : undefined;
   sweeper?.unref();
+  const delivery = startDelivery(s);
   s.log.info({ url: address, store: s.store.kind }, 'callwarden listening');
   return {
     app,
@@ -76,6 +79,7 @@ export async function startServer(config: Config, opts: { services?: Services } 
       if (timer) clearInterval(timer);
       if (sweeper) clearInterval(sweeper);
       await app.close();
+      await delivery?.stop();
       redis?.disconnect();
       await sealAll(s.store.db).catch(() => 0);
       await s.store.close();

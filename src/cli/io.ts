@@ -3,12 +3,15 @@ export interface CliIo {
   out(line: string): void;
   err(line: string): void;
   env: Record<string, string | undefined>;
+  /** Raw standard error for in-place output (progress bars); drawn only when it is a TTY. */
+  stderr?: { write(chunk: string): unknown; isTTY?: boolean };
 }
 
 export const processIo: CliIo = {
   out: (l) => process.stdout.write(l + '\n'),
   err: (l) => process.stderr.write(l + '\n'),
   env: process.env,
+  stderr: process.stderr,
 };
 
 /** Exit codes: 0 ok, 1 failure (e.g. audit chain broken), 2 usage or configuration error, 3 not found / refused. */

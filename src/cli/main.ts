@@ -9,6 +9,7 @@ import { AppError } from '../domain/errors.js';
 import { CliExit, EXIT, processIo, type CliIo } from './io.js';
 import { registerAdminCommands } from './commands/admin.js';
 import { registerAuditCommands } from './commands/audit.js';
+import { registerCustomerCommands } from './commands/customers.js';
 import { registerServeCommands } from './commands/serve.js';
 
 export function buildProgram(io: CliIo): Command {
@@ -21,6 +22,7 @@ export function buildProgram(io: CliIo): Command {
   registerServeCommands(program, io, config);
   registerAdminCommands(program, io, config);
   registerAuditCommands(program, io, config);
+  registerCustomerCommands(program, io, config);
   return program;
 }
 

@@ -7,6 +7,8 @@ import { z } from 'zod';
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 /** Whole numbers only: an empty value (PORT=) is refused, not read as 0; so are 1e3, 0x10 and 3.5. */
+/** An absolute http(s) URL with a host. */
+const httpUrl = z.url({ protocol: /^https?$/, hostname: /^.+$/, error: 'must be an http:// or https:// URL' });
 const int = (min: number, max: number) => z.string().trim().regex(/^\d+$/, 'must be a whole number').pipe(z.coerce.number<string>().int().min(min).max(max));
 
 export const options = {
@@ -58,6 +60,45 @@ export const options = {
   auditSealIntervalMs: { env: 'CALLWARDEN_AUDIT_SEAL_INTERVAL_MS', default: '1000', schema: int(0, 3_600_000), doc: 'How often the server seals new audit events into the hash chain (0: never in the background).' },
   sweepIntervalMs: { env: 'CALLWARDEN_SWEEP_INTERVAL_MS', default: '600000', schema: int(0, 86_400_000), doc: 'How often expired flows, sessions, invitations, replay-ledger entries and idle counters are removed (0: never).' },
   devOutboxApi: { env: 'CALLWARDEN_DEV_OUTBOX_API', default: '', schema: z.union([z.literal(''), bool]), doc: 'Serve the outbox reader API (messages with their links). Empty: on in dev mode, off in production.' },
+  smtpUrl: {
+    env: 'CALLWARDEN_SMTP_URL',
+    default: '',
+    schema: z.union([z.literal(''), z.url({ protocol: /^smtps?$/, hostname: /^.+$/, error: 'must be smtp://user:pass@host:port or smtps://…' })]),
+    doc: 'SMTP server for email (smtp://user:pass@host:port, STARTTLS when offered and required in production except on loopback; smtps:// for TLS from the start). Empty: email stays in the outbox (dev).',
+  },
+  mailFrom: {
+    env: 'CALLWARDEN_MAIL_FROM',
+    default: '',
+    schema: z.union([z.literal(''), z.string().trim().regex(/^[^<>]*<[^\s<>@]+@[^\s<>@]+>$|^[^\s<>@]+@[^\s<>@]+$/, 'must be an address or "Name <address>"')]),
+    doc: 'Sender of email, e.g. "Callwarden <no-reply@example.com>". Required with CALLWARDEN_SMTP_URL.',
+  },
+  smsProvider: {
+    env: 'CALLWARDEN_SMS_PROVIDER',
+    default: 'none',
+    schema: z.enum(['none', 'twilio', 'vonage', 'webhook']),
+    doc: 'Who delivers SMS and voice messages: twilio (SMS and voice), vonage (SMS only), webhook (SMS and voice as signed JSON to CALLWARDEN_WEBHOOK_URL). none: they stay in the outbox (dev).',
+  },
+  twilioBaseUrl: { env: 'CALLWARDEN_TWILIO_BASE_URL', default: 'https://api.twilio.com', schema: httpUrl, doc: 'Base URL of the Twilio-style API (…/2010-04-01/Accounts/{sid}/Messages.json and Calls.json). Must be https in production except on loopback.' },
+  twilioAccountSid: { env: 'CALLWARDEN_TWILIO_ACCOUNT_SID', default: '', schema: z.string().trim(), doc: 'Twilio account SID. Required when CALLWARDEN_SMS_PROVIDER=twilio.' },
+  twilioAuthToken: { env: 'CALLWARDEN_TWILIO_AUTH_TOKEN', default: '', schema: z.string().trim(), doc: 'Twilio auth token (HTTP basic auth with the SID). Required when CALLWARDEN_SMS_PROVIDER=twilio.' },
+  twilioFrom: { env: 'CALLWARDEN_TWILIO_FROM', default: '', schema: z.string().trim(), doc: 'Twilio sender number (E.164) for SMS and calls. Required when CALLWARDEN_SMS_PROVIDER=twilio.' },
+  vonageBaseUrl: { env: 'CALLWARDEN_VONAGE_BASE_URL', default: 'https://rest.nexmo.com', schema: httpUrl, doc: 'Base URL of the Vonage-style SMS API ({base}/sms/json). Must be https in production except on loopback.' },
+  vonageApiKey: { env: 'CALLWARDEN_VONAGE_API_KEY', default: '', schema: z.string().trim(), doc: 'Vonage API key. Required when CALLWARDEN_SMS_PROVIDER=vonage.' },
+  vonageApiSecret: { env: 'CALLWARDEN_VONAGE_API_SECRET', default: '', schema: z.string().trim(), doc: 'Vonage API secret. Required when CALLWARDEN_SMS_PROVIDER=vonage.' },
+  vonageFrom: { env: 'CALLWARDEN_VONAGE_FROM', default: '', schema: z.string().trim(), doc: 'Vonage sender (number or alphanumeric ID). Required when CALLWARDEN_SMS_PROVIDER=vonage.' },
+  webhookUrl: {
+    env: 'CALLWARDEN_WEBHOOK_URL',
+    default: '',
+    schema: z.union([z.literal(''), httpUrl]),
+    doc: 'Where the webhook provider POSTs messages (JSON, signed in x-callwarden-signature). Required when CALLWARDEN_SMS_PROVIDER=webhook; https in production except on loopback.',
+  },
+  webhookSecret: {
+    env: 'CALLWARDEN_WEBHOOK_SECRET',
+    default: '',
+    schema: z.union([z.literal(''), z.string().min(32, 'must be at least 32 characters (openssl rand -hex 32)')]),
+    doc: 'Shared secret of the webhook signature (HMAC-SHA256, at least 32 characters). Required when CALLWARDEN_SMS_PROVIDER=webhook.',
+  },
+  deliveryIntervalMs: { env: 'CALLWARDEN_DELIVERY_INTERVAL_MS', default: '1000', schema: int(0, 3_600_000), doc: 'How often the delivery worker looks for due outbox messages (0: never in the background).' },
 } as const;
 
 export type OptionKey = keyof typeof options;

@@ -33,6 +33,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (p.bootstrapAdminEmail && !p.bootstrapAdminPassword) {
     throw new ConfigError('CALLWARDEN_BOOTSTRAP_ADMIN_PASSWORD', 'required when CALLWARDEN_BOOTSTRAP_ADMIN_EMAIL is set');
   }
+  checkDelivery(p);
   let key: Buffer;
   let generatedKey = false;
   if (p.encryptionKey) key = Buffer.from(p.encryptionKey, 'base64');
@@ -48,6 +49,31 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     devOutboxApi: p.devOutboxApi === '' ? p.mode === 'dev' : p.devOutboxApi,
     publicUrl: (p.publicUrl || `http://${p.host === '0.0.0.0' ? 'localhost' : p.host}:${p.port}`).replace(/\/$/, ''),
   };
+}
+
+/** What each SMS provider needs; its URLs must be https in production unless they point at loopback. */
+const deliveryNeeds = {
+  none: [],
+  twilio: ['twilioBaseUrl', 'twilioAccountSid', 'twilioAuthToken', 'twilioFrom'],
+  vonage: ['vonageBaseUrl', 'vonageApiKey', 'vonageApiSecret', 'vonageFrom'],
+  webhook: ['webhookUrl', 'webhookSecret'],
+} as const satisfies Record<Parsed['smsProvider'], readonly OptionKey[]>;
+
+function checkDelivery(p: Parsed): void {
+  if (p.smtpUrl && !p.mailFrom) throw new ConfigError('CALLWARDEN_MAIL_FROM', 'required when CALLWARDEN_SMTP_URL is set');
+  for (const k of deliveryNeeds[p.smsProvider]) {
+    const value = p[k];
+    if (!value) throw new ConfigError(options[k].env, `required when CALLWARDEN_SMS_PROVIDER=${p.smsProvider}`);
+    if (k.endsWith('Url') && p.mode === 'production' && !value.startsWith('https:') && !isLoopbackUrl(value)) {
+      throw new ConfigError(options[k].env, 'must be https in production (plain http only to a loopback address)');
+    }
+  }
+}
+
+/** True for URLs whose host is localhost, 127.0.0.0/8 or ::1. */
+export function isLoopbackUrl(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 /** Dev mode only: a key generated once and kept in the data directory so restarts can decrypt. */

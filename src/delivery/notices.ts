@@ -1,6 +1,7 @@
 /**
- * Messages to people (setup links, security notices) go into the outbox table; a provider worker
- * (SMTP, SMS; arriving with caller verification) or, in dev mode, the outbox reader takes them.
+ * Messages to people (setup links, security notices) go into the outbox table in the same place as
+ * the action; the delivery worker (./worker.ts) sends them through the configured provider or, with
+ * none configured (dev), they stay there for the outbox reader.
  */
 import { randomUUID } from 'node:crypto';
 import type { Services } from '../services/context.js';

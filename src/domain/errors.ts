@@ -18,6 +18,7 @@ export const errorCodes = {
   conflict: { status: 409, message: 'The request conflicts with the current state.' },
   already_exists: { status: 409, message: 'It already exists.' },
   flow_state: { status: 409, message: 'This step is not expected now.' },
+  contact_recently_changed: { status: 409, message: 'This contact was changed recently and cannot receive codes.' },
   flow_expired: { status: 410, message: 'This sign-in expired; start again.' },
   invitation_invalid: { status: 410, message: 'This setup link is not valid or has expired.' },
   payload_too_large: { status: 413, message: 'The request body is too large.' },

@@ -16,6 +16,8 @@ export const tenantPermissions = [
   'audit.export',
   'outbox.read',
   'customers.read',
+  'customers.write',
+  'customers.reveal',
   'verifications.start',
   'verifications.read',
 ] as const;

@@ -14,11 +14,13 @@ import { installErrorHandler } from './error-handler.js';
 import { createLimiters, type Limiters } from './rate-limit.js';
 import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
+import { customerRoutes } from './routes/customers.js';
 import { healthRoutes } from './routes/health.js';
 import { meRoutes } from './routes/me.js';
 import { outboxRoutes } from './routes/outbox.js';
 import { tenantRoutes } from './routes/tenants.js';
 import { userRoutes } from './routes/users.js';
+import { assertionRoutes, verificationRoutes } from './routes/verifications.js';
 
 export interface AppOptions {
   limiters?: Limiters;
@@ -75,6 +77,9 @@ export async function buildApp(s: Services, opts: AppOptions = {}): Promise<Fast
   await app.register(meRoutes(s));
   await app.register(tenantRoutes(s));
   await app.register(userRoutes(s));
+  await app.register(customerRoutes(s));
+  await app.register(verificationRoutes(s));
+  await app.register(assertionRoutes(s));
   await app.register(auditRoutes(s));
   if (s.config.devOutboxApi) await app.register(outboxRoutes(s));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

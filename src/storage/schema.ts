@@ -1,5 +1,6 @@
 /** Kysely table types; they mirror migrations/*.sql. */
 import type { ColumnType, Generated } from 'kysely';
+import type { VerificationTables } from './schema-verification.js';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type Json = ColumnType<unknown, string, string>;
@@ -136,6 +137,20 @@ export interface OutboxTable {
   last_error: string | null;
   created_at: Timestamp;
   sent_at: Timestamp | null;
+  next_attempt_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  provider: string | null;
+  provider_message_id: string | null;
+  locale: Generated<string>;
+}
+export interface DeliveryEventsTable {
+  id: Generated<number>;
+  message_id: string;
+  attempt: number;
+  provider: string;
+  outcome: 'sent' | 'retry' | 'failed';
+  provider_message_id: string | null;
+  error: string | null;
+  occurred_at: Timestamp;
 }
 export interface AuditEventsTable {
   id: Generated<number>;
@@ -163,7 +178,44 @@ export interface AuditChainHeadsTable {
   sealed_at: Timestamp;
 }
 
-export interface DB {
+export interface CustomersTable {
+  id: string;
+  tenant_id: string;
+  external_id: string | null;
+  name: string;
+  account_number: string | null;
+  national_id: Buffer | null;
+  national_id_hint: string | null;
+  date_of_birth: Buffer | null;
+  card_last4: Buffer | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+export interface CustomerContactsTable {
+  id: string;
+  tenant_id: string;
+  customer_id: string;
+  kind: 'phone' | 'email';
+  value: string;
+  label: string;
+  verified_at: Timestamp | null;
+  changed_at: Timestamp;
+  created_at: Timestamp;
+}
+export interface CustomerPinsTable {
+  customer_id: string;
+  hash: string;
+  updated_at: Timestamp;
+}
+export interface CustomerQuestionsTable {
+  id: string;
+  customer_id: string;
+  question: string;
+  answer_hash: string;
+  created_at: Timestamp;
+}
+
+export interface DB extends VerificationTables {
   tenants: TenantsTable;
   tenant_policies: TenantPoliciesTable;
   roles: RolesTable;
@@ -177,6 +229,11 @@ export interface DB {
   sessions: SessionsTable;
   invitations: InvitationsTable;
   outbox: OutboxTable;
+  delivery_events: DeliveryEventsTable;
   audit_events: AuditEventsTable;
   audit_chain_heads: AuditChainHeadsTable;
+  customers: CustomersTable;
+  customer_contacts: CustomerContactsTable;
+  customer_pins: CustomerPinsTable;
+  customer_questions: CustomerQuestionsTable;
 }

@@ -2,6 +2,9 @@
 import type { Database, Db } from './db.js';
 import { AuditRepo } from './repositories/audit.js';
 import { CounterRepo } from './repositories/counters.js';
+import { CustomerRepo } from './repositories/customers.js';
+import { SigningKeyRepo } from './repositories/signing-keys.js';
+import { RateWindowRepo, VerificationRepo } from './repositories/verifications.js';
 import { FactorRepo } from './repositories/factors.js';
 import { FlowRepo } from './repositories/flows.js';
 import { InvitationRepo } from './repositories/invitations.js';
@@ -24,6 +27,10 @@ export interface Store {
   invitations: InvitationRepo;
   outbox: OutboxRepo;
   audit: AuditRepo;
+  customers: CustomerRepo;
+  verifications: VerificationRepo;
+  rateWindows: RateWindowRepo;
+  signingKeys: SigningKeyRepo;
   close(): Promise<void>;
 }
 
@@ -42,6 +49,10 @@ export function createStore(database: Database): Store {
     invitations: new InvitationRepo(db),
     outbox: new OutboxRepo(db),
     audit: new AuditRepo(db),
+    customers: new CustomerRepo(db),
+    verifications: new VerificationRepo(db),
+    rateWindows: new RateWindowRepo(db),
+    signingKeys: new SigningKeyRepo(db),
     close: () => database.close(),
   };
 }

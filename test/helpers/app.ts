@@ -44,7 +44,7 @@ export type Res = LightMyRequestResponse & { body: string };
 export const json = (r: LightMyRequestResponse) => r.json() as Record<string, any>;
 
 export function api(app: FastifyInstance) {
-  const call = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, o: { token?: string; flow?: string; body?: unknown; headers?: Record<string, string> } = {}) =>
+  const call = (method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, o: { token?: string; flow?: string; body?: unknown; headers?: Record<string, string> } = {}) =>
     app.inject({
       method,
       url,
@@ -55,6 +55,7 @@ export function api(app: FastifyInstance) {
     get: (url: string, o?: Parameters<typeof call>[2]) => call('GET', url, o),
     post: (url: string, o?: Parameters<typeof call>[2]) => call('POST', url, { body: {}, ...o }),
     put: (url: string, o?: Parameters<typeof call>[2]) => call('PUT', url, o),
+    patch: (url: string, o?: Parameters<typeof call>[2]) => call('PATCH', url, o),
     del: (url: string, o?: Parameters<typeof call>[2]) => call('DELETE', url, o),
   };
 }

@@ -10,7 +10,7 @@ import { api, json, seed, STRONG, testApp, type TestApp } from '../helpers/app.j
 import { passwordStep, startFlow, withTotp } from '../helpers/flows.js';
 
 /** Routes anyone may call (sign-in steps, setup links, health): everything else needs a session. */
-const PUBLIC = [/^\/healthz$/, /^\/readyz$/, /^\/v1\/auth\//, /^\/v1\/invitations\//];
+const PUBLIC = [/^\/healthz$/, /^\/readyz$/, /^\/v1\/auth\//, /^\/v1\/invitations\//, /^\/v1\/tenants\/\{tenant\}\/jwks\.json$/, /^\/v1\/assertions\/check$/];
 
 /** Valid bodies for protected routes that take one, so the request reaches authentication. */
 const BODIES: Record<string, unknown> = {

@@ -1,0 +1,112 @@
+/**
+ * Caller verification for agents: start a verification for a customer on an interaction, send a
+ * code to an on-file contact (by id), check the code the caller reads out, PIN and questions, cancel;
+ * the JWKS of the tenant's assertion keys and an endpoint to check an assertion.
+ */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError } from '../../domain/errors.js';
+import { cancelVerification, getVerification, startVerification, type Actor } from '../../flows/verification.js';
+import { checkCode, sendCode } from '../../flows/verification-codes.js';
+import { answerQuestion, askQuestion, checkPin } from '../../flows/verification-knowledge.js';
+import { checkAssertion, jwks } from '../../services/assertions.js';
+import type { Services } from '../../services/context.js';
+import { origin, principal, requireSession, tenantFor } from '../auth.js';
+import { errors, tenantParam, uuid } from '../schemas.js';
+
+const vParams = tenantParam.extend({ id: uuid });
+const viewOut = z.record(z.string(), z.unknown()).describe('The verification: state, level, satisfied/missing, available methods, risk');
+
+export function verificationRoutes(s: Services): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.addHook('onRequest', requireSession(s));
+    const tags = ['caller verification'];
+    const actor = (req: Parameters<typeof principal>[0]): Actor => ({ type: 'user', id: principal(req).userId });
+    const scoped = async (req: Parameters<typeof principal>[0], tenant: string, perm: 'verifications.start' | 'verifications.read') => (await tenantFor(s, req, tenant, perm)).id;
+
+    app.post('/v1/tenants/:tenant/verifications', {
+      schema: {
+        tags,
+        summary: 'Start verifying a caller',
+        params: tenantParam,
+        body: z.object({
+          customerId: uuid,
+          interactionId: z.string().min(1).max(200).describe('The call or interaction id from the telephony side'),
+          level: z.string().max(40).optional(),
+          callerAni: z.string().regex(/^\+[1-9]\d{6,14}$/).optional().describe('Caller number (E.164), passed by the telephony side'),
+          attestation: z.enum(['A', 'B', 'C']).optional().describe('STIR/SHAKEN attestation'),
+        }),
+        response: { 201: viewOut, ...errors },
+      },
+    }, async (req, reply) => {
+      const tenantId = await scoped(req, req.params.tenant, 'verifications.start');
+      const v = await startVerification(s, { tenantId, ...req.body, channel: 'agent', actor: actor(req), origin: origin(req) });
+      return reply.status(201).send(v as unknown as Record<string, unknown>);
+    });
+
+    app.get('/v1/tenants/:tenant/verifications/:id', {
+      schema: { tags, summary: 'Read a verification (terminal states stay readable)', params: vParams, response: { 200: viewOut, ...errors } },
+    }, async (req) => (await getVerification(s, await scoped(req, req.params.tenant, 'verifications.read'), req.params.id)) as unknown as Record<string, unknown>);
+
+    app.get('/v1/tenants/:tenant/interactions/:interactionId/verification', {
+      schema: { tags, summary: 'The latest verification of an interaction (for example one the IVR completed)', params: tenantParam.extend({ interactionId: z.string().min(1).max(200) }), response: { 200: viewOut, ...errors } },
+    }, async (req) => {
+      const tenantId = await scoped(req, req.params.tenant, 'verifications.read');
+      const v = await s.store.verifications.latestForInteraction(tenantId, req.params.interactionId);
+      if (!v) throw new AppError('not_found');
+      return (await getVerification(s, tenantId, v.id)) as unknown as Record<string, unknown>;
+    });
+
+    app.post('/v1/tenants/:tenant/verifications/:id/codes', {
+      schema: {
+        tags,
+        summary: 'Send a one-time code to an on-file contact (chosen by id; the code is never returned)',
+        params: vParams,
+        body: z.object({ contactId: uuid, channel: z.enum(['sms', 'voice', 'email']) }),
+        response: { 200: z.object({ sent: z.literal(true), channel: z.string(), contactId: z.string(), destination: z.string(), expiresAt: z.string(), resendAvailableAt: z.string() }), ...errors },
+      },
+    }, async (req) => sendCode(s, { tenantId: await scoped(req, req.params.tenant, 'verifications.start'), id: req.params.id, ...req.body, actor: actor(req), origin: origin(req) }));
+
+    app.post('/v1/tenants/:tenant/verifications/:id/codes/check', {
+      schema: { tags, summary: 'Check the code the caller reads out', params: vParams, body: z.object({ code: z.string().min(1).max(32) }), response: { 200: viewOut, ...errors } },
+    }, async (req) => (await checkCode(s, { tenantId: await scoped(req, req.params.tenant, 'verifications.start'), id: req.params.id, code: req.body.code, actor: actor(req), origin: origin(req) })) as unknown as Record<string, unknown>);
+
+    app.post('/v1/tenants/:tenant/verifications/:id/pin', {
+      schema: { tags, summary: 'Check the PIN (DTMF digits)', params: vParams, body: z.object({ pin: z.string().min(1).max(16) }), response: { 200: viewOut, ...errors } },
+    }, async (req) => (await checkPin(s, { tenantId: await scoped(req, req.params.tenant, 'verifications.start'), id: req.params.id, pin: req.body.pin, actor: actor(req), origin: origin(req) })) as unknown as Record<string, unknown>);
+
+    app.post('/v1/tenants/:tenant/verifications/:id/question', {
+      schema: { tags, summary: 'The security question to ask now', params: vParams, response: { 200: z.object({ questionId: z.string(), question: z.string(), fallback: z.boolean() }), ...errors } },
+    }, async (req) => askQuestion(s, { tenantId: await scoped(req, req.params.tenant, 'verifications.start'), id: req.params.id }));
+
+    app.post('/v1/tenants/:tenant/verifications/:id/question/answer', {
+      schema: { tags, summary: "Check the caller's answer to the question asked", params: vParams, body: z.object({ answer: z.string().min(1).max(200) }), response: { 200: viewOut, ...errors } },
+    }, async (req) => (await answerQuestion(s, { tenantId: await scoped(req, req.params.tenant, 'verifications.start'), id: req.params.id, answer: req.body.answer, actor: actor(req), origin: origin(req) })) as unknown as Record<string, unknown>);
+
+    app.post('/v1/tenants/:tenant/verifications/:id/cancel', {
+      schema: { tags, summary: 'Cancel a pending verification', params: vParams, response: { 200: viewOut, ...errors } },
+    }, async (req) => (await cancelVerification(s, { tenantId: await scoped(req, req.params.tenant, 'verifications.start'), id: req.params.id, actor: actor(req), origin: origin(req) })) as unknown as Record<string, unknown>);
+  };
+}
+
+/** Public: the tenant's assertion keys, and a server-side check of an assertion. */
+export function assertionRoutes(s: Services): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.get('/v1/tenants/:tenant/jwks.json', {
+      schema: { tags: ['caller verification'], summary: "Public keys of the tenant's verification assertions (JWKS)", security: [], params: tenantParam, response: { 200: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }), ...errors } },
+    }, async (req) => {
+      const t = await s.store.tenants.bySlug(req.params.tenant.toLowerCase());
+      if (!t || t.is_platform) throw new AppError('not_found');
+      return (await jwks(s, t.id)) as { keys: Array<Record<string, unknown>> };
+    });
+    app.post('/v1/assertions/check', {
+      schema: {
+        tags: ['caller verification'],
+        summary: 'Check a verification assertion (signature, issuer, audience, expiry)',
+        security: [],
+        body: z.object({ assertion: z.string().min(10).max(8192) }),
+        response: { 200: z.object({ valid: z.boolean(), claims: z.record(z.string(), z.unknown()).optional(), reason: z.string().optional() }), ...errors },
+      },
+    }, async (req) => (await checkAssertion(s, req.body.assertion)) as { valid: boolean; claims?: Record<string, unknown>; reason?: string });
+  };
+}
