@@ -6,6 +6,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { normalizeAnswer } from '../customers/fields.js';
+import { knowledgeInput } from '../customers/knowledge-secret.js';
 import { AppError } from '../domain/errors.js';
 import { lockoutRules } from '../domain/policy.js';
 import type { Origin, Services } from '../services/context.js';
@@ -27,7 +28,7 @@ export async function checkPin(s: Services, a: { tenantId: string; id: string; p
   }
   const digits = a.pin.replace(/[\s#*]/g, '');
   const hash = await s.store.customers.pinHash(v.customer_id);
-  const ok = /^\d{4,8}$/.test(digits) && (await s.hasher.verify(hash, digits));
+  const ok = /^\d{4,8}$/.test(digits) && (await s.hasher.verify(hash, knowledgeInput(s, 'pin', digits)));
   if (!ok) {
     await s.gate.failed(subject, verdict, rules, now);
     await stepEvent(s, v, { ...a, method: 'pin' }, 'failure', { reason: hash ? 'wrong_pin' : 'no_pin' });
@@ -59,7 +60,7 @@ export async function answerQuestion(s: Services, a: { tenantId: string; id: str
   const v = await claimVerificationAttempt(s, { ...a, method: 'question' });
   const question = (await s.store.customers.questions(v.customer_id)).find((q) => q.id === v.asked_question_id);
   if (!question) throw new AppError('flow_state', undefined, 'Ask a question first.');
-  const ok = await s.hasher.verify(question.answer_hash, normalizeAnswer(a.answer));
+  const ok = await s.hasher.verify(question.answer_hash, knowledgeInput(s, 'answer', normalizeAnswer(a.answer)));
   if (!ok) {
     await s.store.verifications.askQuestion(v.id, null, question.id);
     await stepEvent(s, v, { ...a, method: 'question' }, 'failure', { reason: 'wrong_answer', questionId: question.id });

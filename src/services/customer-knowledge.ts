@@ -1,9 +1,10 @@
 /**
  * Customer knowledge factors: the PIN (4-8 digits, trivial and personal PINs refused) and security
- * questions (answers normalized). Both are stored as argon2id (PasswordHasher) of the PIN digits and
- * of the normalized answer, and never leave the server. The check functions only compare: attempt limits belong to the verification flow that
- * calls them (they must go through the AttemptGate).
+ * questions (answers normalized). Both are stored as argon2id of a peppered HMAC of the PIN digits
+ * and of the normalized answer (src/customers/knowledge-secret.ts), and never leave the server. The
+ * check functions only compare: attempt limits belong to the verification flow that calls them.
  */
+import { knowledgeInput } from '../customers/knowledge-secret.js';
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../domain/errors.js';
 import { normalizeAnswer } from '../customers/fields.js';
@@ -41,7 +42,7 @@ export async function setPin(s: Services, a: Who & { pin: string }): Promise<voi
     accountNumber: row.account_number,
   });
   if (!verdict.ok) throw new AppError('invalid_request', { field: 'pin', reasons: verdict.reasons }, `The PIN is not allowed: ${verdict.reasons.map((r) => r.message).join(' ')}`);
-  const hash = await s.hasher.hash(a.pin);
+  const hash = await s.hasher.hash(knowledgeInput(s, 'pin', a.pin));
   await s.store.customers.setPin(row.id, hash, s.clock());
   await audit(s, { tenantId: a.tenantId, type: 'customer.pin_set', outcome: 'success', actor: a.actor, target: { type: 'customer', id: row.id }, origin: a.origin });
 }
@@ -59,7 +60,7 @@ export async function setQuestions(s: Services, a: Who & { questions: Array<{ qu
     if (q.answer.length < 2) issues.push({ field: `questions[${i}].answer`, message: 'needs at least 2 letters or digits' });
   });
   if (issues.length) throw new AppError('invalid_request', { issues }, 'The security questions are not valid.');
-  const stored = await Promise.all(qs.map(async (q) => ({ id: randomUUID(), question: q.question, answerHash: await s.hasher.hash(q.answer) })));
+  const stored = await Promise.all(qs.map(async (q) => ({ id: randomUUID(), question: q.question, answerHash: await s.hasher.hash(knowledgeInput(s, 'answer', q.answer)) })));
   await s.store.customers.replaceQuestions(row.id, stored, s.clock());
   await audit(s, { tenantId: a.tenantId, type: 'customer.questions_set', outcome: 'success', actor: a.actor, target: { type: 'customer', id: row.id }, origin: a.origin, data: { count: stored.length } });
   return stored.map((q) => ({ id: q.id, question: q.question }));
@@ -69,12 +70,12 @@ export async function setQuestions(s: Services, a: Who & { questions: Array<{ qu
 export async function checkPin(s: Services, t: Target, pin: string): Promise<boolean> {
   const row = await s.store.customers.byId(t.tenantId, t.id);
   const stored = row ? await s.store.customers.pinHash(row.id) : null;
-  return s.hasher.verify(stored, pin.replace(/[\s#*]/g, ''));
+  return s.hasher.verify(stored, knowledgeInput(s, 'pin', pin.replace(/[\s#*]/g, '')));
 }
 
 /** Compares an answer (normalized the same way) with the stored answer of one question. */
 export async function checkAnswer(s: Services, t: Target & { questionId: string }, answer: string): Promise<boolean> {
   const row = await s.store.customers.byId(t.tenantId, t.id);
   const q = row ? (await s.store.customers.questions(row.id)).find((x) => x.id === t.questionId) : undefined;
-  return s.hasher.verify(q?.answer_hash ?? null, normalizeAnswer(answer));
+  return s.hasher.verify(q?.answer_hash ?? null, knowledgeInput(s, 'answer', normalizeAnswer(answer)));
 }
