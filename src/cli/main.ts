@@ -1,7 +1,8 @@
 /**
  * The `callwarden` command: serve, migrate, admin create, tenant create/list, user
- * invite/list/disable, audit verify/export, outbox list. Commands that touch data open the store
- * named by the configuration (the embedded store by default, DATABASE_URL for PostgreSQL).
+ * invite/list/disable, audit verify/export, outbox list, customers import, ivr simulate. Commands
+ * that touch data open the store named by the configuration (the embedded store by default,
+ * DATABASE_URL for PostgreSQL).
  */
 import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig } from '../config/load.js';
@@ -10,6 +11,7 @@ import { CliExit, EXIT, processIo, type CliIo } from './io.js';
 import { registerAdminCommands } from './commands/admin.js';
 import { registerAuditCommands } from './commands/audit.js';
 import { registerCustomerCommands } from './commands/customers.js';
+import { registerIvrCommands } from './commands/ivr.js';
 import { registerServeCommands } from './commands/serve.js';
 
 export function buildProgram(io: CliIo): Command {
@@ -23,6 +25,7 @@ export function buildProgram(io: CliIo): Command {
   registerAdminCommands(program, io, config);
   registerAuditCommands(program, io, config);
   registerCustomerCommands(program, io, config);
+  registerIvrCommands(program, io, config);
   return program;
 }
 

@@ -80,7 +80,7 @@ export const options = {
   },
   twilioBaseUrl: { env: 'CALLWARDEN_TWILIO_BASE_URL', default: 'https://api.twilio.com', schema: httpUrl, doc: 'Base URL of the Twilio-style API (…/2010-04-01/Accounts/{sid}/Messages.json and Calls.json). Must be https in production except on loopback.' },
   twilioAccountSid: { env: 'CALLWARDEN_TWILIO_ACCOUNT_SID', default: '', schema: z.string().trim(), doc: 'Twilio account SID. Required when CALLWARDEN_SMS_PROVIDER=twilio.' },
-  twilioAuthToken: { env: 'CALLWARDEN_TWILIO_AUTH_TOKEN', default: '', schema: z.string().trim(), doc: 'Twilio auth token (HTTP basic auth with the SID). Required when CALLWARDEN_SMS_PROVIDER=twilio.' },
+  twilioAuthToken: { env: 'CALLWARDEN_TWILIO_AUTH_TOKEN', default: '', schema: z.string().trim(), doc: 'Twilio auth token: HTTP basic auth with the SID for SMS and calls (required when CALLWARDEN_SMS_PROVIDER=twilio), and the key that checks X-Twilio-Signature on the voice webhook (/v1/ivr/twilio/{tenant}/voice).' },
   twilioFrom: { env: 'CALLWARDEN_TWILIO_FROM', default: '', schema: z.string().trim(), doc: 'Twilio sender number (E.164) for SMS and calls. Required when CALLWARDEN_SMS_PROVIDER=twilio.' },
   vonageBaseUrl: { env: 'CALLWARDEN_VONAGE_BASE_URL', default: 'https://rest.nexmo.com', schema: httpUrl, doc: 'Base URL of the Vonage-style SMS API ({base}/sms/json). Must be https in production except on loopback.' },
   vonageApiKey: { env: 'CALLWARDEN_VONAGE_API_KEY', default: '', schema: z.string().trim(), doc: 'Vonage API key. Required when CALLWARDEN_SMS_PROVIDER=vonage.' },

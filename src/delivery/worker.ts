@@ -4,9 +4,11 @@
  * lease: next_attempt_at = now + lease, attempts + 1), so any number of workers and instances share
  * the queue without sending a message twice. Sends happen outside any transaction, in parallel within
  * the batch; the outcome is then recorded: sent, retry with exponential backoff (5 s doubling, capped)
- * or failed (permanent refusal, or out of attempts). A worker that dies mid-send leaves its messages to
- * be claimed again when their lease runs out. Channels without a provider are never claimed: their
- * messages stay pending and readable in the dev outbox. Bodies and codes are never logged.
+ * or failed (permanent refusal, or out of attempts). A message past its expires_at (a one-time code)
+ * is failed with reason 'expired' without calling the provider, and no retry is scheduled past it.
+ * A worker that dies mid-send leaves its messages to be claimed again when their lease runs out.
+ * Channels without a provider are never claimed: their messages stay pending and readable in the
+ * dev outbox. Bodies and codes are never logged.
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../services/context.js';
@@ -103,6 +105,12 @@ export class DeliveryWorker {
     const provider = this.routes.get(m.channel as Channel);
     const base = { id: m.id, attempt: m.attempt, provider: provider?.name ?? 'none' };
     const logFields = { messageId: m.id, channel: m.channel, provider: base.provider, attempt: m.attempt };
+    if (m.expiresAt && m.expiresAt <= this.#clock()) {
+      // a code nobody can use any more: never sent late, and no provider is called
+      await this.#finish(m, { ...base, outcome: 'failed', error: 'expired', now: this.#clock() });
+      this.o.log?.warn({ ...logFields, reason: 'expired' }, 'message expired before it could be sent');
+      return 'failed';
+    }
     let failure: DeliveryError;
     try {
       if (!provider) throw new DeliveryError('permanent', `no provider for channel ${m.channel}`);
@@ -115,14 +123,17 @@ export class DeliveryWorker {
     }
     const reason = safeReason(failure.message, m);
     const now = this.#clock();
-    if (failure.kind === 'retryable' && m.attempt < (this.o.maxAttempts ?? 10)) {
-      const delay = retryDelayMs(m.attempt, this.o.baseDelayMs, this.o.maxDelayMs);
+    const delay = retryDelayMs(m.attempt, this.o.baseDelayMs, this.o.maxDelayMs);
+    const expiresFirst = m.expiresAt !== null && m.expiresAt.getTime() <= now.getTime() + delay;
+    const canRetry = failure.kind === 'retryable' && m.attempt < (this.o.maxAttempts ?? 10);
+    if (canRetry && !expiresFirst) {
       await this.#finish(m, { ...base, outcome: 'retry', error: reason, nextAttemptAt: new Date(now.getTime() + delay), now });
       this.o.log?.warn({ ...logFields, reason, retryInMs: delay }, 'message delivery failed; will retry');
       return 'retried';
     }
-    await this.#finish(m, { ...base, outcome: 'failed', error: reason, now });
-    this.o.log?.error({ ...logFields, reason }, 'message delivery failed permanently');
+    const final = canRetry ? `expired: ${reason}` : reason; // a retry would come too late
+    await this.#finish(m, { ...base, outcome: 'failed', error: final, now });
+    this.o.log?.error({ ...logFields, reason: final }, 'message delivery failed permanently');
     return 'failed';
   }
 

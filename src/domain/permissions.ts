@@ -20,6 +20,7 @@ export const tenantPermissions = [
   'customers.reveal',
   'verifications.start',
   'verifications.read',
+  'api_keys.manage',
 ] as const;
 
 export const platformPermissions = ['platform.tenants.manage'] as const;

@@ -12,6 +12,7 @@ import { AppError } from '../domain/errors.js';
 import type { CallerMethod } from '../domain/verification-policy.js';
 import { normalizeCode } from '../factors/factor.js';
 import { audit } from '../services/audit-log.js';
+import { renderMessage } from '../services/templates.js';
 import type { Origin, Services } from '../services/context.js';
 import { OutboxRepo } from '../storage/repositories/outbox.js';
 import { VerificationRepo } from '../storage/repositories/verifications.js';
@@ -28,12 +29,9 @@ function newCode(digits: number): string {
   return c;
 }
 
-function message(channel: CodeChannel, tenantName: string, code: string, minutes: number) {
-  const spaced = code.split('').join(' ');
-  if (channel === 'voice') return { subject: 'Verification call', body: `This is ${tenantName}. Your verification code is ${spaced}. Again: ${spaced}.` };
-  const body = `Your ${tenantName} verification code is ${code}. It expires in ${minutes} minutes. We only ask for it to verify your call; never share it otherwise.`;
-  return { subject: `Your ${tenantName} verification code`, body };
-}
+/** The code message in the flow's locale (tenant wording first; src/services/templates.ts). A voice call reads the digits one by one. */
+const message = (s: Services, v: { tenant_id: string; locale: string | null }, channel: CodeChannel, code: string, minutes: number) =>
+  renderMessage(s, { tenantId: v.tenant_id, template: 'verification_code', channel, locale: v.locale, vars: { code: channel === 'voice' ? code.split('').join(' ') : code, minutes } });
 
 export async function sendCode(s: Services, a: { tenantId: string; id: string; contactId: string; channel: CodeChannel; actor: Actor; origin: Origin }) {
   const now = s.clock();
@@ -73,9 +71,13 @@ export async function sendCode(s: Services, a: { tenantId: string; id: string; c
   if (dest.count > policy.code.sendsPerDestinationPer10Min) {
     await refuse(new AppError('rate_limited', { retryAfterSeconds: Math.ceil((dest.resetAt.getTime() - now.getTime()) / 1000), reason: 'destination_limit' }), 'destination_limit');
   }
-  const agent = await s.store.rateWindows.hit(`send:${a.actor.type}:${a.actor.id}`, 60_000, now);
-  if (agent.count > policy.limits.sendsPerAgentPerMinute) {
-    await refuse(new AppError('rate_limited', { retryAfterSeconds: Math.ceil((agent.resetAt.getTime() - now.getTime()) / 1000), reason: 'agent_limit' }), 'agent_limit', true);
+  // the per-agent limit is for people; an IVR (API key, telephony webhook) serves many calls and
+  // stays under the per-destination and per-tenant limits
+  if (a.actor.type === 'user') {
+    const agent = await s.store.rateWindows.hit(`send:user:${a.actor.id}`, 60_000, now);
+    if (agent.count > policy.limits.sendsPerAgentPerMinute) {
+      await refuse(new AppError('rate_limited', { retryAfterSeconds: Math.ceil((agent.resetAt.getTime() - now.getTime()) / 1000), reason: 'agent_limit' }), 'agent_limit', true);
+    }
   }
   const tenantWindow = await s.store.rateWindows.hit(`send:tenant:${a.tenantId}`, 60_000, now);
   if (tenantWindow.count > policy.limits.sendsPerTenantPerMinute) {
@@ -84,12 +86,11 @@ export async function sendCode(s: Services, a: { tenantId: string; id: string; c
 
   const code = newCode(policy.code.digits);
   const expiresAt = new Date(now.getTime() + policy.code.ttlMinutes * 60_000);
-  const tenant = await s.store.tenants.byId(a.tenantId);
-  const text = message(a.channel, tenant?.name ?? 'Callwarden', code, policy.code.ttlMinutes);
+  const text = await message(s, v, a.channel, code, policy.code.ttlMinutes);
   // the code row and its message are written together (transactional outbox)
   await s.store.db.transaction().execute(async (trx) => {
     await new VerificationRepo(trx).putCode({ id: randomUUID(), verification_id: v.id, tenant_id: a.tenantId, contact_id: contact.id, channel: a.channel, code_hash: codeHash(s, v.id, code), created_at: now, expires_at: expiresAt });
-    await new OutboxRepo(trx).add({ id: randomUUID(), tenantId: a.tenantId, channel: a.channel, recipient: contact.value, template: `verification_code_${a.channel}`, ...text, now });
+    await new OutboxRepo(trx).add({ id: randomUUID(), tenantId: a.tenantId, channel: a.channel, recipient: contact.value, template: `verification_code_${a.channel}`, subject: text.subject, body: text.body, locale: text.locale, expiresAt, now });
   });
   await audit(s, {
     tenantId: a.tenantId,

@@ -7,7 +7,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { maskContact } from '../customers/masking.js';
-import { AppError } from '../domain/errors.js';
+import { normalizeLocale } from '../delivery/templates.js';
+import { AppError, fail } from '../domain/errors.js';
 import { evaluateLevel, type CallerMethod, type LevelStatus, type VerificationPolicy } from '../domain/verification-policy.js';
 import { audit } from '../services/audit-log.js';
 import { signAssertion } from '../services/assertions.js';
@@ -18,9 +19,12 @@ import { assessRisk, type Risk } from './verification-risk.js';
 
 export type VerificationState = 'pending' | 'verified' | 'failed' | 'expired' | 'canceled';
 
-/** Who acts on a verification: an agent (user) or the IVR (an API key). */
+/**
+ * Who acts on a verification: an agent (user), the IVR (an API key), the Twilio voice webhook
+ * (system, authenticated by Twilio's request signature) or the terminal IVR simulator (cli).
+ */
 export interface Actor {
-  type: 'user' | 'api_key';
+  type: 'user' | 'api_key' | 'system' | 'cli';
   id: string;
 }
 
@@ -52,6 +56,7 @@ export interface VerificationView {
   risk: Risk;
   expiresAt: string;
   verifiedAt: string | null;
+  locale: string | null; // of the flow's messages; null: the tenant's default
   assertion?: string;
 }
 
@@ -82,6 +87,7 @@ export async function availableMethods(s: Services, v: Pick<VerificationRow, 'cu
   const out: AvailableMethod[] = [];
   if (phones.length) out.push({ method: 'otp_sms', contacts: phones }, { method: 'otp_voice', contacts: phones });
   if (emails.length) out.push({ method: 'otp_email', contacts: emails });
+  if (await s.store.customerFactors.active(v.customer_id, 'totp')) out.push({ method: 'totp' });
   if (await s.store.customers.pinHash(v.customer_id)) out.push({ method: 'pin' });
   if ((await s.store.customers.questions(v.customer_id)).length) out.push({ method: 'question' });
   return out;
@@ -107,14 +113,16 @@ export async function view(s: Services, v: VerificationRow, extra: { assertion?:
     risk: v.risk as Risk,
     expiresAt: v.expires_at.toISOString(),
     verifiedAt: v.verified_at?.toISOString() ?? null,
+    locale: v.locale,
     ...extra,
   };
 }
 
 export async function startVerification(
   s: Services,
-  a: { tenantId: string; customerId: string; interactionId: string; level?: string; channel: 'agent' | 'ivr'; actor: Actor; callerAni?: string | null; attestation?: 'A' | 'B' | 'C' | null; origin: Origin },
+  a: { tenantId: string; customerId: string; interactionId: string; level?: string; channel: 'agent' | 'ivr'; actor: Actor; callerAni?: string | null; attestation?: 'A' | 'B' | 'C' | null; locale?: string | null; origin: Origin },
 ): Promise<VerificationView> {
+  const locale = a.locale ? (normalizeLocale(a.locale) ?? fail('invalid_request', { field: 'locale' }, 'Not a language tag (en, es, fr-CA).')) : null;
   const customer = await s.store.customers.byId(a.tenantId, a.customerId);
   if (!customer) throw new AppError('not_found');
   const policy = await verificationPolicy(s, a.tenantId);
@@ -148,6 +156,7 @@ export async function startVerification(
     attempts_left: policy.attempts,
     risk,
     caller_ani: ani,
+    locale,
     created_at: now,
     updated_at: now,
     expires_at: new Date(now.getTime() + policy.flowTtlMinutes * 60_000),

@@ -12,13 +12,17 @@ import type { Services } from '../services/context.js';
 import { enterStatementCounter } from '../storage/db.js';
 import { installErrorHandler } from './error-handler.js';
 import { createLimiters, type Limiters } from './rate-limit.js';
+import { apiKeyRoutes } from './routes/api-keys.js';
 import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
 import { customerRoutes } from './routes/customers.js';
 import { healthRoutes } from './routes/health.js';
+import { ivrRoutes } from './routes/ivr.js';
 import { meRoutes } from './routes/me.js';
 import { outboxRoutes } from './routes/outbox.js';
+import { templateRoutes } from './routes/templates.js';
 import { tenantRoutes } from './routes/tenants.js';
+import { twilioVoiceRoutes } from './routes/twilio-voice.js';
 import { userRoutes } from './routes/users.js';
 import { assertionRoutes, verificationRoutes } from './routes/verifications.js';
 
@@ -42,6 +46,7 @@ export async function buildApp(s: Services, opts: AppOptions = {}): Promise<Fast
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest('principal', null);
+  app.decorateRequest('apiKey', null);
   app.removeContentTypeParser('text/plain'); // a JSON API: anything else answers 415
   // SQL statements per request: logged at debug, and sent as a header in dev mode (for tests and benchmarks)
   const sqlCount = new WeakMap<object, { count: number }>();
@@ -64,7 +69,12 @@ export async function buildApp(s: Services, opts: AppOptions = {}): Promise<Fast
     openapi: {
       openapi: '3.1.0',
       info: { title: 'Callwarden API', version: '0.1.0', description: 'Multi-factor authentication for contact centers: staff sign-in and caller verification.' },
-      components: { securitySchemes: { session: { type: 'http', scheme: 'bearer', description: 'Session token (or the cw_session cookie)' } } },
+      components: {
+        securitySchemes: {
+          session: { type: 'http', scheme: 'bearer', description: 'Session token (or the cw_session cookie)' },
+          apiKey: { type: 'http', scheme: 'bearer', description: 'Tenant API key (cwk_...), for the IVR routes only' },
+        },
+      },
       security: [{ session: [] }],
     },
     transform: jsonSchemaTransform,
@@ -80,6 +90,10 @@ export async function buildApp(s: Services, opts: AppOptions = {}): Promise<Fast
   await app.register(customerRoutes(s));
   await app.register(verificationRoutes(s));
   await app.register(assertionRoutes(s));
+  await app.register(apiKeyRoutes(s));
+  await app.register(ivrRoutes(s));
+  await app.register(twilioVoiceRoutes(s));
+  await app.register(templateRoutes(s));
   await app.register(auditRoutes(s));
   if (s.config.devOutboxApi) await app.register(outboxRoutes(s));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -62,7 +62,7 @@ export const maskedContact = (c: { id: string; kind: 'phone' | 'email'; value: s
 /** The masked view of a customer: what agents and the API see. */
 export async function customerView(s: Services, row: CustomerRow, contacts?: ContactRow[]) {
   const cs = contacts ?? (await s.store.customers.contacts(row.id));
-  const [pin, questions] = await Promise.all([s.store.customers.pinHash(row.id), s.store.customers.questions(row.id)]);
+  const [pin, questions, totp] = await Promise.all([s.store.customers.pinHash(row.id), s.store.customers.questions(row.id), s.store.customerFactors.active(row.id, 'totp')]);
   return {
     id: row.id,
     externalId: row.external_id,
@@ -73,6 +73,7 @@ export async function customerView(s: Services, row: CustomerRow, contacts?: Con
     cardLast4: row.card_last4 ? CARD_MASK : null,
     contacts: cs.map((c) => ({ ...maskedContact({ ...c, verifiedAt: c.verified_at, changedAt: c.changed_at }), createdAt: c.created_at.toISOString() })),
     pinSet: pin !== null,
+    totpSet: totp !== undefined,
     questions: questions.map((q) => ({ id: q.id, question: q.question })),
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),

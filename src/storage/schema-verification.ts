@@ -26,6 +26,8 @@ export interface VerificationsTable {
   updated_at: Timestamp;
   expires_at: Timestamp;
   verified_at: Timestamp | null;
+  /** Language of the flow's messages; null: the tenant's default. */
+  locale: string | null;
 }
 export interface VerificationCodesTable {
   id: string;

@@ -1,5 +1,6 @@
 /** Kysely table types; they mirror migrations/*.sql. */
 import type { ColumnType, Generated } from 'kysely';
+import type { CustomerFactorTables } from './schema-customer-factors.js';
 import type { VerificationTables } from './schema-verification.js';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -13,6 +14,7 @@ export interface TenantsTable {
   policy_version: number;
   created_at: Timestamp;
   disabled_at: Timestamp | null;
+  default_locale: Generated<string>;
 }
 export interface TenantPoliciesTable {
   tenant_id: string;
@@ -141,6 +143,8 @@ export interface OutboxTable {
   provider: string | null;
   provider_message_id: string | null;
   locale: Generated<string>;
+  /** After this moment the message is failed ('expired') instead of sent; null: no expiry. */
+  expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 export interface DeliveryEventsTable {
   id: Generated<number>;
@@ -215,7 +219,7 @@ export interface CustomerQuestionsTable {
   created_at: Timestamp;
 }
 
-export interface DB extends VerificationTables {
+export interface DB extends VerificationTables, CustomerFactorTables {
   tenants: TenantsTable;
   tenant_policies: TenantPoliciesTable;
   roles: RolesTable;

@@ -1,8 +1,11 @@
 /** The repositories over one database: what the services depend on. */
 import type { Database, Db } from './db.js';
+import { ApiKeyRepo } from './repositories/api-keys.js';
 import { AuditRepo } from './repositories/audit.js';
 import { CounterRepo } from './repositories/counters.js';
+import { CustomerFactorRepo } from './repositories/customer-factors.js';
 import { CustomerRepo } from './repositories/customers.js';
+import { MessageTemplateRepo } from './repositories/message-templates.js';
 import { SigningKeyRepo } from './repositories/signing-keys.js';
 import { RateWindowRepo, VerificationRepo } from './repositories/verifications.js';
 import { FactorRepo } from './repositories/factors.js';
@@ -28,9 +31,12 @@ export interface Store {
   outbox: OutboxRepo;
   audit: AuditRepo;
   customers: CustomerRepo;
+  customerFactors: CustomerFactorRepo;
+  templates: MessageTemplateRepo;
   verifications: VerificationRepo;
   rateWindows: RateWindowRepo;
   signingKeys: SigningKeyRepo;
+  apiKeys: ApiKeyRepo;
   close(): Promise<void>;
 }
 
@@ -50,9 +56,12 @@ export function createStore(database: Database): Store {
     outbox: new OutboxRepo(db),
     audit: new AuditRepo(db),
     customers: new CustomerRepo(db),
+    customerFactors: new CustomerFactorRepo(db),
+    templates: new MessageTemplateRepo(db),
     verifications: new VerificationRepo(db),
     rateWindows: new RateWindowRepo(db),
     signingKeys: new SigningKeyRepo(db),
+    apiKeys: new ApiKeyRepo(db),
     close: () => database.close(),
   };
 }

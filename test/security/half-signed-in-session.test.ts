@@ -9,8 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, json, seed, STRONG, testApp, type TestApp } from '../helpers/app.js';
 import { passwordStep, startFlow, withTotp } from '../helpers/flows.js';
 
-/** Routes anyone may call (sign-in steps, setup links, health): everything else needs a session. */
-const PUBLIC = [/^\/healthz$/, /^\/readyz$/, /^\/v1\/auth\//, /^\/v1\/invitations\//, /^\/v1\/tenants\/\{tenant\}\/jwks\.json$/, /^\/v1\/assertions\/check$/];
+/**
+ * Routes anyone may call (sign-in steps, setup links, health) and the IVR routes, which take a tenant
+ * API key or a Twilio signature instead of a session (checked below): everything else needs a session.
+ */
+const IVR = /^\/v1\/ivr\//;
+const PUBLIC = [/^\/healthz$/, /^\/readyz$/, /^\/v1\/auth\//, /^\/v1\/invitations\//, /^\/v1\/tenants\/\{tenant\}\/jwks\.json$/, /^\/v1\/assertions\/check$/, IVR];
 
 /** Valid bodies for protected routes that take one, so the request reaches authentication. */
 const BODIES: Record<string, unknown> = {
@@ -37,13 +41,13 @@ describe('half-signed-in session', () => {
   });
   afterAll(() => t.close());
 
-  /** Every protected operation from the OpenAPI document, with its path parameters filled in. */
-  async function protectedRoutes() {
+  /** Every protected operation from the OpenAPI document (or those matching `only`), with its path parameters filled in. */
+  async function protectedRoutes(only?: RegExp) {
     await t.app.ready();
     const doc = t.app.swagger() as { paths: Record<string, Record<string, unknown>> };
-    const params: Record<string, string> = { tenant: 'acme', userId: seeded.users[admin]!.id, factorId, sessionId: randomUUID(), name: 'custom_role' };
+    const params: Record<string, string> = { tenant: 'acme', userId: seeded.users[admin]!.id, factorId, sessionId: randomUUID(), name: 'custom_role', id: randomUUID(), keyId: randomUUID() };
     return Object.entries(doc.paths)
-      .filter(([path]) => !PUBLIC.some((re) => re.test(path)))
+      .filter(([path]) => (only ? only.test(path) : !PUBLIC.some((re) => re.test(path))))
       .flatMap(([path, ops]) =>
         Object.keys(ops).map((m) => {
           const method = m.toUpperCase() as 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -58,9 +62,25 @@ describe('half-signed-in session', () => {
   it('covers the routes that matter', async () => {
     const keys = (await protectedRoutes()).map((r) => r.key);
     expect(keys.length).toBeGreaterThan(25);
-    for (const k of ['GET /v1/me', 'GET /v1/me/factors', 'GET /v1/me/sessions', 'POST /v1/me/factors/totp', 'GET /v1/tenants/{tenant}/users', 'PUT /v1/tenants/{tenant}/policy', 'GET /v1/tenants/{tenant}/audit']) {
+    for (const k of ['GET /v1/me', 'GET /v1/me/factors', 'GET /v1/me/sessions', 'POST /v1/me/factors/totp', 'GET /v1/tenants/{tenant}/users', 'PUT /v1/tenants/{tenant}/policy', 'GET /v1/tenants/{tenant}/audit', 'POST /v1/tenants/{tenant}/api-keys']) {
       expect(keys).toContain(k);
     }
+  });
+
+  it('a full staff session (bearer or cookie) opens no IVR route: they take an API key or a Twilio signature', async () => {
+    const token = seeded.users[admin]!.token!;
+    const routes = await protectedRoutes(IVR);
+    expect(routes.map((r) => r.key)).toEqual(expect.arrayContaining(['POST /v1/ivr/verifications', 'GET /v1/ivr/verifications/{id}/prompt', 'POST /v1/ivr/verifications/{id}/digits', 'POST /v1/ivr/twilio/{tenant}/voice']));
+    const failures: string[] = [];
+    for (const r of routes) {
+      const twilio = r.key.includes('/twilio/');
+      for (const headers of [{ authorization: `Bearer ${token}` }, { cookie: `cw_session=${token}` }]) {
+        const res = await t.app.inject({ method: r.method, url: r.url, headers, ...(r.body !== undefined ? { payload: r.body as object } : {}) });
+        const want = twilio ? [403, 'forbidden'] : [401, 'unauthenticated'];
+        if (res.statusCode !== want[0] || json(res).code !== want[1]) failures.push(`${r.key} with ${Object.keys(headers)[0]}: ${res.statusCode} ${res.body.slice(0, 120)}`);
+      }
+    }
+    expect(failures).toEqual([]);
   });
 
   it('after the password step only, no token works on any protected route', async () => {

@@ -1,7 +1,8 @@
 /**
  * Customers (callers) of a tenant: create, update, read and search (masked), reveal one field (with
- * a reason, audited), set the PIN and security questions, bulk import. Reads need customers.read,
- * changes customers.write, reveal customers.reveal; another tenant's customer answers 404.
+ * a reason, audited), set the PIN and security questions, bind the customer's authenticator app,
+ * bulk import. Reads need customers.read, changes customers.write, reveal customers.reveal; another
+ * tenant's customer answers 404.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -10,6 +11,7 @@ import { importFormats } from '../../customers/import-format.js';
 import type { Services } from '../../services/context.js';
 import { importCustomers } from '../../services/customer-import.js';
 import { QUESTIONS_MAX, QUESTIONS_MIN, setPin, setQuestions } from '../../services/customer-knowledge.js';
+import { beginCustomerTotp, confirmCustomerTotp, removeCustomerTotp } from '../../services/customer-totp.js';
 import * as customers from '../../services/customers.js';
 import { origin, principal, requireSession, tenantFor } from '../auth.js';
 import { errors, ok, tenantParam, uuid } from '../schemas.js';
@@ -35,6 +37,7 @@ const customerOut = z.object({
   cardLast4: z.string().nullable().describe('Never shown: •••• when set'),
   contacts: z.array(contactOut.extend({ createdAt: z.string() })),
   pinSet: z.boolean(),
+  totpSet: z.boolean().describe('The customer has an active authenticator app'),
   questions: z.array(z.object({ id: z.string(), question: z.string() })),
   createdAt: z.string(),
   updatedAt: z.string(),
@@ -119,6 +122,40 @@ export function customerRoutes(s: Services): FastifyPluginAsyncZod {
     }, async (req) => {
       const t = await tenantFor(s, req, req.params.tenant, 'customers.write');
       return { questions: await setQuestions(s, { ...who(req, t.id), id: req.params.id, questions: req.body.questions }) };
+    });
+
+    app.post('/v1/tenants/:tenant/customers/:id/totp', {
+      schema: {
+        tags,
+        summary: "Start binding the customer's own authenticator app (the secret is shown once, for the customer to scan)",
+        params: customerParams,
+        body: z.object({ label: z.string().trim().min(1).max(60).optional() }).optional(),
+        response: { 201: z.object({ factorId: z.string(), secret: z.string(), otpauthUri: z.string(), qrSvg: z.string() }), 409: errors[400], ...errors },
+      },
+    }, async (req, reply) => {
+      const t = await tenantFor(s, req, req.params.tenant, 'customers.write');
+      return reply.status(201).send(await beginCustomerTotp(s, { ...who(req, t.id), id: req.params.id, label: req.body?.label }));
+    });
+
+    app.post('/v1/tenants/:tenant/customers/:id/totp/:factorId/confirm', {
+      schema: {
+        tags,
+        summary: 'Activate the authenticator app with the first code it shows',
+        params: customerParams.extend({ factorId: uuid }),
+        body: z.object({ code: z.string().min(1).max(32) }),
+        response: { 200: z.object({ factorId: z.string(), active: z.literal(true) }), ...errors },
+      },
+    }, async (req) => {
+      const t = await tenantFor(s, req, req.params.tenant, 'customers.write');
+      return confirmCustomerTotp(s, { ...who(req, t.id), id: req.params.id, factorId: req.params.factorId, code: req.body.code });
+    });
+
+    app.delete('/v1/tenants/:tenant/customers/:id/totp', {
+      schema: { tags, summary: "Unbind the customer's authenticator app", params: customerParams, response: { 200: ok, ...errors } },
+    }, async (req) => {
+      const t = await tenantFor(s, req, req.params.tenant, 'customers.write');
+      await removeCustomerTotp(s, { ...who(req, t.id), id: req.params.id });
+      return { ok: true as const };
     });
 
     app.post('/v1/tenants/:tenant/customers/import', {

@@ -1,7 +1,8 @@
 /**
  * Caller verification for agents: start a verification for a customer on an interaction, send a
- * code to an on-file contact (by id), check the code the caller reads out, PIN and questions, cancel;
- * the JWKS of the tenant's assertion keys and an endpoint to check an assertion.
+ * code to an on-file contact (by id), check the code the caller reads out, the code of the caller's
+ * own authenticator app, PIN and questions, cancel; the JWKS of the tenant's assertion keys and an
+ * endpoint to check an assertion.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -9,6 +10,7 @@ import { AppError } from '../../domain/errors.js';
 import { cancelVerification, getVerification, startVerification, type Actor } from '../../flows/verification.js';
 import { checkCode, sendCode } from '../../flows/verification-codes.js';
 import { answerQuestion, askQuestion, checkPin } from '../../flows/verification-knowledge.js';
+import { checkTotp } from '../../flows/verification-totp.js';
 import { checkAssertion, jwks } from '../../services/assertions.js';
 import type { Services } from '../../services/context.js';
 import { origin, principal, requireSession, tenantFor } from '../auth.js';
@@ -35,6 +37,7 @@ export function verificationRoutes(s: Services): FastifyPluginAsyncZod {
           level: z.string().max(40).optional(),
           callerAni: z.string().regex(/^\+[1-9]\d{6,14}$/).optional().describe('Caller number (E.164), passed by the telephony side'),
           attestation: z.enum(['A', 'B', 'C']).optional().describe('STIR/SHAKEN attestation'),
+          locale: z.string().regex(/^[a-zA-Z]{2,3}([-_]([a-zA-Z]{2}|\d{3}))?$/).optional().describe("Language of the caller's messages (en, es, fr-CA); default: the tenant's"),
         }),
         response: { 201: viewOut, ...errors },
       },
@@ -74,6 +77,10 @@ export function verificationRoutes(s: Services): FastifyPluginAsyncZod {
     app.post('/v1/tenants/:tenant/verifications/:id/pin', {
       schema: { tags, summary: 'Check the PIN (DTMF digits)', params: vParams, body: z.object({ pin: z.string().min(1).max(16) }), response: { 200: viewOut, ...errors } },
     }, async (req) => (await checkPin(s, { tenantId: await scoped(req, req.params.tenant, 'verifications.start'), id: req.params.id, pin: req.body.pin, actor: actor(req), origin: origin(req) })) as unknown as Record<string, unknown>);
+
+    app.post('/v1/tenants/:tenant/verifications/:id/totp', {
+      schema: { tags, summary: "Check the code from the customer's own authenticator app", params: vParams, body: z.object({ code: z.string().min(1).max(32) }), response: { 200: viewOut, ...errors } },
+    }, async (req) => (await checkTotp(s, { tenantId: await scoped(req, req.params.tenant, 'verifications.start'), id: req.params.id, code: req.body.code, actor: actor(req), origin: origin(req) })) as unknown as Record<string, unknown>);
 
     app.post('/v1/tenants/:tenant/verifications/:id/question', {
       schema: { tags, summary: 'The security question to ask now', params: vParams, response: { 200: z.object({ questionId: z.string(), question: z.string(), fallback: z.boolean() }), ...errors } },

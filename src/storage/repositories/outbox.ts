@@ -15,6 +15,8 @@ export interface OutboxMessage {
   subject: string;
   body: string;
   locale?: string;
+  /** When the message stops being worth sending (a one-time code's expiry); the worker fails it after. */
+  expiresAt?: Date | null;
   now: Date;
 }
 
@@ -28,6 +30,7 @@ export interface ClaimedMessage {
   body: string;
   locale: string;
   attempt: number;
+  expiresAt: Date | null;
 }
 
 export interface AttemptOutcome {
@@ -51,7 +54,7 @@ export class OutboxRepo {
       .insertInto('outbox')
       .values({
         id: m.id, tenant_id: m.tenantId, channel: m.channel, recipient: m.recipient, template: m.template, subject: m.subject, body: m.body,
-        created_at: m.now, next_attempt_at: m.now, ...(m.locale ? { locale: m.locale } : {}),
+        created_at: m.now, next_attempt_at: m.now, expires_at: m.expiresAt ?? null, ...(m.locale ? { locale: m.locale } : {}),
       })
       .execute();
   }
@@ -83,9 +86,9 @@ export class OutboxRepo {
       .from('due')
       .set((eb) => ({ attempts: eb('outbox.attempts', '+', 1), next_attempt_at: new Date(o.now.getTime() + o.leaseMs) }))
       .whereRef('outbox.id', '=', 'due.id')
-      .returning(['outbox.id', 'outbox.tenant_id', 'outbox.channel', 'outbox.recipient', 'outbox.subject', 'outbox.body', 'outbox.locale', 'outbox.attempts'])
+      .returning(['outbox.id', 'outbox.tenant_id', 'outbox.channel', 'outbox.recipient', 'outbox.subject', 'outbox.body', 'outbox.locale', 'outbox.attempts', 'outbox.expires_at'])
       .execute();
-    return rows.map((r) => ({ id: r.id, tenantId: r.tenant_id, channel: r.channel, recipient: r.recipient, subject: r.subject, body: r.body, locale: r.locale, attempt: r.attempts }));
+    return rows.map((r) => ({ id: r.id, tenantId: r.tenant_id, channel: r.channel, recipient: r.recipient, subject: r.subject, body: r.body, locale: r.locale, attempt: r.attempts, expiresAt: r.expires_at }));
   }
 
   /**

@@ -14,10 +14,10 @@ export type CodeRow = Selectable<VerificationCodesTable>;
 export class VerificationRepo {
   constructor(private readonly db: Db) {}
 
-  create(v: Omit<VerificationRow, 'completed_methods' | 'asked_question_id' | 'failed_question_ids' | 'assertion_id' | 'verified_at' | 'risk'> & { risk: unknown }): Promise<VerificationRow> {
+  create(v: Omit<VerificationRow, 'completed_methods' | 'asked_question_id' | 'failed_question_ids' | 'assertion_id' | 'verified_at' | 'risk' | 'locale'> & { risk: unknown; locale?: string | null }): Promise<VerificationRow> {
     return this.db
       .insertInto('verifications')
-      .values({ ...v, risk: JSON.stringify(v.risk), completed_methods: [], failed_question_ids: [] })
+      .values({ ...v, locale: v.locale ?? null, risk: JSON.stringify(v.risk), completed_methods: [], failed_question_ids: [] })
       .returningAll()
       .executeTakeFirstOrThrow();
   }

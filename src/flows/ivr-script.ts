@@ -1,0 +1,214 @@
+/**
+ * The IVR script: a small state machine over the caller-verification engine, shared by the JSON step
+ * API, the Twilio voice webhooks and `callwarden ivr simulate`. Steps:
+ *   pin    - the customer has a PIN that helps the level: "enter your PIN, then pound" (two tries,
+ *            only before any code is sent; again later if possession is done and knowledge missing);
+ *   choice - a possession factor is missing: "press 1 for a text message, 2 for a call, 3 for email"
+ *            to the first eligible on-file contact of each kind (never a number the caller names);
+ *   code   - a code is live: "enter the code we sent ..., or star for a new one";
+ *   done   - verified, failed, expired, canceled, or `transfer` (nothing the keypad can still do:
+ *            the flow stays pending and an agent carries on with the same interaction).
+ * The step is derived from the stored verification on every request (no IVR state is kept), so any
+ * instance can answer the next webhook. The code is never spoken back or returned.
+ */
+import { AppError } from '../domain/errors.js';
+import { evaluateLevel, type CallerMethod } from '../domain/verification-policy.js';
+import type { Origin, Services } from '../services/context.js';
+import type { VerificationRow } from '../storage/repositories/verifications.js';
+import { availableMethods, verificationPolicy, verificationState, type Actor } from './verification.js';
+import { checkCode, sendCode, type CodeChannel } from './verification-codes.js';
+import { checkPin } from './verification-knowledge.js';
+
+export type IvrStep = 'pin' | 'choice' | 'code' | 'done';
+export type IvrResult = 'verified' | 'failed' | 'expired' | 'canceled' | 'transfer';
+
+/** Wrong PINs the script accepts before it moves on to a code. */
+export const PIN_TRIES = 2;
+
+export interface IvrPrompt {
+  verificationId: string;
+  step: IvrStep;
+  /** The text to speak. */
+  prompt: string;
+  expect: 'pin' | 'code' | 'choice' | 'none';
+  options?: Array<{ digit: string; label: string }>;
+  /** The key that ends the entry (PIN and code). */
+  finishOnKey?: '#';
+  maxDigits?: number;
+  done: boolean;
+  result?: IvrResult;
+  state: string;
+  level: string;
+  completedMethods: string[];
+  attemptsLeft: number;
+}
+
+/** The answer to submitted digits: whether they were accepted, what to say first, and the next prompt. */
+export interface IvrReply extends IvrPrompt {
+  accepted: boolean;
+  notice?: string;
+  /** A code was sent (masked destination only). */
+  sent?: { channel: CodeChannel; destination: string };
+  /** The signed assertion, when these digits completed the verification. */
+  assertion?: string;
+}
+
+interface Target {
+  digit: string;
+  channel: CodeChannel;
+  contactId: string;
+  spoken: string;
+}
+type Plan = { step: 'pin' } | { step: 'choice'; options: Target[] } | { step: 'code'; target: Target; digits: number } | { step: 'done'; result: IvrResult };
+
+const CHANNELS: Array<[string, CodeChannel, CallerMethod]> = [['1', 'sms', 'otp_sms'], ['2', 'voice', 'otp_voice'], ['3', 'email', 'otp_email']];
+
+/** How a destination is named to the caller: the last four digits of a phone, never an address. */
+const spoken = (kind: 'phone' | 'email', masked: string) => (kind === 'phone' ? `your phone number ending in ${masked.slice(-4).split('').join(' ')}` : 'your email address');
+
+async function plan(s: Services, v: VerificationRow): Promise<Plan> {
+  const now = s.clock();
+  const state = verificationState(v, now);
+  if (state !== 'pending') return { step: 'done', result: state };
+  const policy = await verificationPolicy(s, v.tenant_id);
+  const completed = v.completed_methods as CallerMethod[];
+  if (!policy.levels[v.level]) return { step: 'done', result: 'transfer' };
+  const before = evaluateLevel(policy, v.level, completed);
+  if (before.satisfied) return { step: 'done', result: 'verified' };
+  // a method helps when it meets one more requirement of some alternative of the level
+  const helps = (m: CallerMethod) => !completed.includes(m) && evaluateLevel(policy, v.level, [...completed, m]).alternatives.some((a, i) => a.met.length > before.alternatives[i]!.met.length);
+  const available = await availableMethods(s, v, policy, now);
+  const contactOf = (m: CallerMethod) => available.find((a) => a.method === m)?.contacts?.find((c) => c.eligible);
+
+  const last = await s.store.verifications.lastCode(v.id);
+  if (last && !last.consumed_at && !last.superseded_at && last.expires_at > now) {
+    const c = available.flatMap((a) => a.contacts ?? []).find((x) => x.id === last.contact_id);
+    const target = { digit: '*', channel: last.channel, contactId: last.contact_id, spoken: c ? spoken(c.kind, c.masked) : 'you' };
+    return { step: 'code', target, digits: policy.code.digits };
+  }
+  const pinHelps = available.some((a) => a.method === 'pin') && helps('pin');
+  if (pinHelps && !last && policy.attempts - v.attempts_left < PIN_TRIES) return { step: 'pin' };
+  const options = CHANNELS.flatMap(([digit, channel, method]) => {
+    const c = helps(method) ? contactOf(method) : undefined;
+    return c ? [{ digit, channel, contactId: c.id, spoken: spoken(c.kind, c.masked) }] : [];
+  });
+  if (options.length) return { step: 'choice', options };
+  if (pinHelps) return { step: 'pin' };
+  return { step: 'done', result: 'transfer' };
+}
+
+const label = (t: Target) => (t.channel === 'sms' ? `a text message to ${t.spoken}` : t.channel === 'voice' ? `a phone call to ${t.spoken}` : `an email to ${t.spoken}`);
+
+const DONE_TEXT: Record<IvrResult, string> = {
+  verified: 'Thank you. Your identity is verified.',
+  failed: 'We could not verify your identity.',
+  expired: 'This verification has timed out.',
+  canceled: 'This verification was canceled.',
+  transfer: 'We could not finish verifying you by phone. An agent will help you.',
+};
+
+function render(v: VerificationRow, p: Plan, now: Date): IvrPrompt {
+  const base = { verificationId: v.id, state: verificationState(v, now), level: v.level, completedMethods: v.completed_methods, attemptsLeft: Math.max(0, v.attempts_left) };
+  switch (p.step) {
+    case 'pin':
+      return { ...base, step: 'pin', prompt: 'Please enter your PIN, followed by the pound key.', expect: 'pin', finishOnKey: '#', maxDigits: 8, done: false };
+    case 'choice':
+      return {
+        ...base,
+        step: 'choice',
+        prompt: `We will send you a verification code. ${p.options.map((o) => `For ${label(o)}, press ${o.digit}.`).join(' ')}`,
+        expect: 'choice',
+        options: p.options.map((o) => ({ digit: o.digit, label: label(o) })),
+        maxDigits: 1,
+        done: false,
+      };
+    case 'code':
+      return {
+        ...base,
+        step: 'code',
+        prompt: `Please enter the ${p.digits}-digit code we sent to ${p.target.spoken}, followed by the pound key. For a new code, press star, then pound.`,
+        expect: 'code',
+        finishOnKey: '#',
+        maxDigits: p.digits,
+        done: false,
+      };
+    case 'done':
+      return { ...base, step: 'done', prompt: DONE_TEXT[p.result], expect: 'none', done: true, result: p.result };
+  }
+}
+
+async function load(s: Services, tenantId: string, id: string): Promise<VerificationRow> {
+  const v = await s.store.verifications.byId(tenantId, id);
+  if (!v) throw new AppError('not_found');
+  return v;
+}
+
+/** The prompt for the current step of a verification of the tenant. */
+export async function ivrPrompt(s: Services, a: { tenantId: string; id: string }): Promise<IvrPrompt> {
+  const v = await load(s, a.tenantId, a.id);
+  return render(v, await plan(s, v), s.clock());
+}
+
+/** What to tell the caller when a step was refused (never a detail an attacker could use). */
+function noticeFor(e: AppError, step: IvrStep): string | undefined {
+  const reason = e.detail?.reason;
+  if (e.code === 'invalid_code') return step === 'pin' ? 'That PIN is not correct.' : 'That code is not correct.';
+  if (e.code === 'too_many_attempts' && reason === 'resend_cooldown') return 'Please wait a moment before asking for a new code.';
+  if (e.code === 'too_many_attempts' && reason === 'max_attempts') return 'That is not correct.';
+  if (e.code === 'flow_state' || e.code === 'flow_expired') return undefined;
+  if (step === 'pin') return 'Your PIN cannot be used right now.';
+  if (step === 'choice' || step === 'code') return 'We cannot send a code right now.';
+  return undefined;
+}
+
+/**
+ * Applies keyed digits to the current step: a PIN (pound and star ignored), a menu choice (sends a
+ * code to the chosen on-file contact), a code, or star for a new code. Returns the next prompt.
+ */
+export async function ivrDigits(s: Services, a: { tenantId: string; id: string; digits: string; actor: Actor; origin: Origin }): Promise<IvrReply> {
+  const v = await load(s, a.tenantId, a.id);
+  const p = await plan(s, v);
+  const keyed = a.digits.replace(/[^0-9*#]/g, '');
+  const digits = keyed.replace(/[#*]/g, '');
+  const ctx = { tenantId: a.tenantId, id: a.id, actor: a.actor, origin: a.origin };
+  let accepted = false;
+  let notice: string | undefined;
+  let sent: IvrReply['sent'];
+  let assertion: string | undefined;
+  const send = async (t: Target, again: boolean) => {
+    const r = await sendCode(s, { ...ctx, contactId: t.contactId, channel: t.channel });
+    sent = { channel: t.channel, destination: r.destination };
+    notice = again ? 'We have sent a new code.' : 'Thank you.';
+    accepted = true;
+  };
+  const check = async (fn: () => Promise<{ assertion?: string }>) => {
+    assertion = (await fn()).assertion;
+    accepted = true;
+  };
+  try {
+    if (p.step === 'pin') {
+      if (!digits) notice = 'We did not get your PIN.';
+      else await check(() => checkPin(s, { ...ctx, pin: digits }));
+    } else if (p.step === 'choice') {
+      const o = p.options.find((x) => x.digit === digits);
+      if (!o) notice = 'That is not one of the choices.';
+      else await send(o, false);
+    } else if (p.step === 'code') {
+      if (keyed.startsWith('*') && !digits) await send(p.target, true);
+      else if (!digits) notice = 'We did not get the code.';
+      else await check(() => checkCode(s, { ...ctx, code: digits }));
+    }
+  } catch (e) {
+    if (!(e instanceof AppError)) throw e;
+    notice = noticeFor(e, p.step);
+  }
+  const next = await ivrPrompt(s, { tenantId: a.tenantId, id: a.id });
+  return {
+    ...next,
+    prompt: notice ? `${notice} ${next.prompt}` : next.prompt,
+    accepted,
+    ...(notice ? { notice } : {}),
+    ...(sent ? { sent } : {}),
+    ...(assertion ? { assertion } : {}),
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * Twilio-style voice webhooks: a center on Twilio points a number (or a `<Redirect>` of its own
+ * flow) at POST /v1/ivr/twilio/{tenant}/voice and Callwarden answers TwiML driven by the IVR script.
+ * The call's CallSid is the interaction id (the agent sees the result on it); the caller is found by
+ * the calling number (From) among on-file phones; StirVerstat gives the STIR/SHAKEN attestation;
+ * `?level=` and `?locale=` in the configured URL ask for a level and the language of the messages
+ * sent. Every request must carry a valid X-Twilio-Signature made with CALLWARDEN_TWILIO_AUTH_TOKEN
+ * over CALLWARDEN_PUBLIC_URL + path (and query), or it is refused with 403. Form bodies are parsed
+ * for these routes only.
+ */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError } from '../../domain/errors.js';
+import { ivrDigits, ivrPrompt, type IvrPrompt } from '../../flows/ivr-script.js';
+import { startIvrVerification, stirAttestation } from '../../flows/ivr-start.js';
+import type { Actor } from '../../flows/verification.js';
+import type { Services } from '../../services/context.js';
+import { origin } from '../auth.js';
+import { promptTwiml, sayAndHangUp, validTwilioSignature } from '../twiml.js';
+
+const FORM = 'application/x-www-form-urlencoded';
+const NOT_FOUND_TEXT = 'We could not find your account from the number you are calling from. An agent will help you.';
+/** The webhook acts as the call itself: audit events name the CallSid, and the per-agent send limit is per call. */
+const callActor = (callSid: string): Actor => ({ type: 'system', id: `twilio:${callSid}` });
+
+export function twilioVoiceRoutes(s: Services): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.addContentTypeParser(FORM, { parseAs: 'string', bodyLimit: 16 * 1024 }, (_req, body, done) => {
+      done(null, Object.fromEntries(new URLSearchParams(body as string)));
+    });
+    // before validation, so the signature covers every parameter Twilio sent, known or not
+    app.addHook('preValidation', async (req) => {
+      const sig = req.headers['x-twilio-signature'];
+      const params = (req.body ?? {}) as Record<string, string>;
+      if (!validTwilioSignature(s.config.twilioAuthToken, typeof sig === 'string' ? sig : undefined, `${s.config.publicUrl}${req.url}`, params)) {
+        req.log.warn({ reason: s.config.twilioAuthToken ? 'bad_signature' : 'not_configured' }, 'twilio webhook refused');
+        throw new AppError('forbidden', { reason: 'bad_signature' }, 'The request signature is not valid.');
+      }
+      if (!String(req.headers['content-type'] ?? '').startsWith(FORM)) throw new AppError('unsupported_media_type', undefined, 'Send the Twilio form parameters.');
+    });
+
+    app.post('/v1/ivr/twilio/:tenant/voice', {
+      schema: {
+        tags: ['ivr'],
+        summary: 'Twilio voice webhook: answers TwiML (Gather/Say/Hangup); needs a valid X-Twilio-Signature',
+        description: 'A bad or missing signature answers 403 and an unknown tenant 404, with the JSON error body of every route.',
+        security: [],
+        consumes: [FORM],
+        produces: ['text/xml'],
+        params: z.object({ tenant: z.string().min(1).max(64).describe('Tenant slug') }),
+        querystring: z.object({
+          level: z.string().max(40).optional().describe('Verification level to ask for'),
+          locale: z.string().regex(/^[a-zA-Z]{2,3}([-_]([a-zA-Z]{2}|\d{3}))?$/).optional().describe('Language of the messages sent to the caller'),
+        }),
+        headers: z.object({ 'x-twilio-signature': z.string().min(1).max(200) }),
+        body: z.looseObject({
+          CallSid: z.string().min(1).max(64),
+          From: z.string().max(64).optional(),
+          To: z.string().max(64).optional(),
+          Digits: z.string().max(64).optional(),
+          StirVerstat: z.string().max(64).optional(),
+        }),
+        response: { 200: z.string().describe('TwiML') },
+      },
+    }, async (req, reply) => {
+      const tenant = await s.store.tenants.bySlug(req.params.tenant.toLowerCase());
+      if (!tenant || tenant.is_platform || tenant.disabled_at) throw new AppError('not_found');
+      const b = req.body;
+      const action = `${s.config.publicUrl}${req.url}`;
+      const ref = { tenantId: tenant.id, actor: callActor(b.CallSid), origin: origin(req) };
+      const existing = await s.store.verifications.latestForInteraction(tenant.id, b.CallSid);
+      let prompt: IvrPrompt | undefined;
+      if (!existing) {
+        try {
+          const lookup = { callerAni: b.From ?? '' };
+          prompt = (await startIvrVerification(s, { ...ref, lookup, interactionId: b.CallSid, level: req.query.level, locale: req.query.locale, attestation: stirAttestation(b.StirVerstat) })).prompt;
+        } catch (e) {
+          if (!(e instanceof AppError) || !['not_found', 'conflict', 'invalid_request'].includes(e.code)) throw e;
+        }
+      } else if (b.Digits) {
+        prompt = await ivrDigits(s, { ...ref, id: existing.id, digits: b.Digits });
+      } else {
+        prompt = await ivrPrompt(s, { tenantId: tenant.id, id: existing.id });
+      }
+      return reply.type('text/xml; charset=utf-8').send(prompt ? promptTwiml(prompt, action) : sayAndHangUp(NOT_FOUND_TEXT));
+    });
+  };
+}
