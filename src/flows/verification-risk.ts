@@ -40,8 +40,14 @@ export function assessRisk(r: RiskInput): Risk {
   if (r.recentlyChangedContacts > 0) signals.push({ signal: 'recent_contact_change', points: 30, detail: `${r.recentlyChangedContacts} contact(s) changed recently` });
   if (r.verificationsForCustomerLastHour > 3) signals.push({ signal: 'customer_velocity', points: 20, detail: `${r.verificationsForCustomerLastHour} verifications for this customer in the last hour` });
   if (r.verificationsFromAniLastHour > 5) signals.push({ signal: 'ani_velocity', points: 20, detail: `${r.verificationsFromAniLastHour} verifications from this number in the last hour` });
-  if (r.failedAttempts > 0) signals.push({ signal: 'failed_attempts', points: Math.min(30, 10 * r.failedAttempts), detail: `${r.failedAttempts} failed attempt(s)` });
 
-  const score = Math.min(100, signals.reduce((a, s) => a + s.points, 0));
+  return withFailedAttempts({ score: 0, level: 'low', signals }, r.failedAttempts);
+}
+
+/** The risk as of now: the stored assessment plus the failed attempts made since the start. */
+export function withFailedAttempts(r: Risk, failedAttempts: number): Risk {
+  const signals = r.signals.filter((x) => x.signal !== 'failed_attempts');
+  if (failedAttempts > 0) signals.push({ signal: 'failed_attempts', points: Math.min(30, 10 * failedAttempts), detail: `${failedAttempts} failed attempt(s)` });
+  const score = Math.min(100, signals.reduce((a, x) => a + x.points, 0));
   return { score, level: score >= 50 ? 'high' : score >= 25 ? 'medium' : 'low', signals };
 }

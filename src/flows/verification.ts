@@ -15,7 +15,7 @@ import { signAssertion } from '../services/assertions.js';
 import type { Origin, Services } from '../services/context.js';
 import { currentPolicy } from '../services/policies.js';
 import type { VerificationRow } from '../storage/repositories/verifications.js';
-import { assessRisk, type Risk } from './verification-risk.js';
+import { assessRisk, withFailedAttempts, type Risk } from './verification-risk.js';
 
 export type VerificationState = 'pending' | 'verified' | 'failed' | 'expired' | 'canceled';
 
@@ -110,7 +110,7 @@ export async function view(s: Services, v: VerificationRow, extra: { assertion?:
     status,
     available: state === 'pending' ? await availableMethods(s, v, policy, now) : [],
     attemptsLeft: Math.max(0, v.attempts_left),
-    risk: v.risk as Risk,
+    risk: withFailedAttempts(v.risk as Risk, Math.max(0, policy.attempts - v.attempts_left)),
     expiresAt: v.expires_at.toISOString(),
     verifiedAt: v.verified_at?.toISOString() ?? null,
     locale: v.locale,

@@ -90,3 +90,20 @@ describe.each(await backends())('caller codes (%s)', (backend) => {
     expect((await post('/v1/tenants/acme/verifications', { customerId: f.customerId, interactionId: 'steal' }, bAgent)).statusCode).toBe(404);
   });
 });
+
+describe('caller risk as the verification goes on', () => {
+  it('failed attempts show in the risk breakdown of the flow', async () => {
+    const t = await testApp();
+    try {
+      const f = await callerFixture(t);
+      const v = json(await api(t.app).post('/v1/tenants/acme/verifications', { token: f.agent, body: { customerId: f.customerId, interactionId: 'call-risk' } }));
+      expect(v.risk.signals.map((s: { signal: string }) => s.signal)).not.toContain('failed_attempts');
+      for (let i = 0; i < 2; i++) await api(t.app).post(`/v1/tenants/acme/verifications/${v.id}/pin`, { token: f.agent, body: { pin: '111111' } });
+      const now = json(await api(t.app).get(`/v1/tenants/acme/verifications/${v.id}`, { token: f.agent }));
+      expect(now.risk.signals).toContainEqual({ signal: 'failed_attempts', points: 20, detail: '2 failed attempt(s)' });
+      expect(now.risk.score).toBe(v.risk.score + 20);
+    } finally {
+      await t.close();
+    }
+  });
+});
