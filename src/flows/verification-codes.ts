@@ -79,7 +79,8 @@ export async function sendCode(s: Services, a: { tenantId: string; id: string; c
       await refuse(new AppError('rate_limited', { retryAfterSeconds: Math.ceil((agent.resetAt.getTime() - now.getTime()) / 1000), reason: 'agent_limit' }), 'agent_limit', true);
     }
   }
-  const tenantWindow = await s.store.rateWindows.hit(`send:tenant:${a.tenantId}`, 60_000, now);
+  // every send of the tenant counts here: spread over 8 rows so concurrent sends do not queue on one
+  const tenantWindow = await s.store.rateWindows.hitSharded(`send:tenant:${a.tenantId}`, 8, 60_000, now);
   if (tenantWindow.count > policy.limits.sendsPerTenantPerMinute) {
     await refuse(new AppError('rate_limited', { retryAfterSeconds: Math.ceil((tenantWindow.resetAt.getTime() - now.getTime()) / 1000), reason: 'tenant_limit' }), 'tenant_limit', true);
   }

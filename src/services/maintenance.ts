@@ -6,7 +6,8 @@
  *  - sessions 30 days after they expired or were revoked (kept a while for the activity view);
  *  - used or expired invitations after 30 days;
  *  - failure counters idle for a day that never reached the hard cap (unknown identifiers, old typos);
- *    counters at the cap stay until an administrator unlocks them.
+ *    counters at the cap stay until an administrator unlocks them;
+ *  - send-limit windows older than a day.
  */
 import type { Services } from './context.js';
 
@@ -16,6 +17,7 @@ export interface SweepResult {
   sessions: number;
   invitations: number;
   counters: number;
+  rateWindows: number;
 }
 
 const DAY = 86_400_000;
@@ -46,5 +48,6 @@ export async function sweep(s: Services, maxConsecutiveFailures = 100): Promise<
       .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', new Date(now))]))
       .executeTakeFirst(),
   );
-  return { flows, totpSteps, sessions, invitations, counters };
+  const rateWindows = await s.store.rateWindows.purge(new Date(now - DAY));
+  return { flows, totpSteps, sessions, invitations, counters, rateWindows };
 }

@@ -17,7 +17,7 @@ describe('retention sweep', () => {
     const start = json(await api(t.app).post('/v1/auth/flows', { body: { tenant: 'acme', identifier: 'ghost@acme.test' } }));
     await api(t.app).post(`/v1/auth/flows/${start.flow.id}/password`, { flow: start.flowToken, body: { password: 'wrong wrong wrong' } });
     const nothingYet = await sweep(t.s);
-    expect(nothingYet).toEqual({ flows: 0, totpSteps: 0, sessions: 0, invitations: 0, counters: 0 });
+    expect(nothingYet).toEqual({ flows: 0, totpSteps: 0, sessions: 0, invitations: 0, counters: 0, rateWindows: 0 });
 
     t.clock.advance(2 * 86_400_000);
     const fresh = await signIn(t.app, 'acme', 'ana@acme.test', STRONG);

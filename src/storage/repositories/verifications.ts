@@ -161,6 +161,23 @@ export class RateWindowRepo {
     return { count: r.count, resetAt: new Date(start.getTime() + windowMs) };
   }
 
+  /**
+   * A counter many requests share (e.g. per tenant) without a hot row: the use goes on one of
+   * `shards` rows chosen at random, and the statement returns the sum over all of them.
+   */
+  async hitSharded(key: string, shards: number, windowMs: number, now: Date): Promise<{ count: number; resetAt: Date }> {
+    const start = new Date(Math.floor(now.getTime() / windowMs) * windowMs);
+    const mine = `${key}#${Math.floor(Math.random() * shards)}`;
+    const keys = Array.from({ length: shards }, (_, i) => `${key}#${i}`).filter((k) => k !== mine);
+    const r = await sql<{ total: number }>`
+      WITH up AS (
+        INSERT INTO rate_windows (key, window_start, count) VALUES (${mine}, ${start}, 1)
+        ON CONFLICT (key, window_start) DO UPDATE SET count = rate_windows.count + 1
+        RETURNING count)
+      SELECT ((SELECT count FROM up) + coalesce((SELECT sum(count) FROM rate_windows WHERE key = ANY(${keys}::text[]) AND window_start = ${start}), 0))::int AS total`.execute(this.db);
+    return { count: r.rows[0]?.total ?? 0, resetAt: new Date(start.getTime() + windowMs) };
+  }
+
   async purge(before: Date): Promise<number> {
     const r = await this.db.deleteFrom('rate_windows').where('window_start', '<', before).executeTakeFirst();
     return Number(r.numDeletedRows);
