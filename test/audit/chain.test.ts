@@ -1,88 +1,15 @@
-/** The audit hash chain on both backends: sealing, verification against tampering, concurrency, queries. */
+/** The audit hash chain on both backends: sealing, verification against tampering, concurrency. */
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GENESIS_HASH, chainHash, eventFields } from '../../src/audit/canonical.js';
-import { exportEvents, queryEvents, type AuditRecord } from '../../src/audit/query.js';
 import { sealAll, sealTenant } from '../../src/audit/seal.js';
 import { formatReport, verifyChain, type ChainProblem, type TenantChainReport } from '../../src/audit/verify.js';
 import type { Store } from '../../src/storage/store.js';
+import { append, appendBulk, BASE, brief, chain, idAt, newTenant, verifyTenant, type Link } from '../helpers/audit-chain.js';
 import { backends, testStore } from '../helpers/db.js';
 
 const BACKENDS = await backends();
-const BASE = Date.parse('2025-06-01T08:00:00.000Z');
-
-async function newTenant(store: Store): Promise<string> {
-  const id = randomUUID();
-  await store.db.insertInto('tenants').values({ id, slug: `audit-${id.slice(0, 8)}`, name: 'Audit test tenant', is_platform: false, policy_version: 1, created_at: new Date(BASE) }).execute();
-  return id;
-}
-
-/** Appends n events one by one through the repository (ids follow the order). */
-async function append(store: Store, tenantId: string, n: number, start = 0): Promise<void> {
-  for (let i = start; i < start + n; i++) {
-    await store.audit.append({
-      tenantId,
-      type: i % 2 === 0 ? 'signin.password' : 'factor.totp.verify',
-      outcome: i % 3 === 0 ? 'failure' : 'success',
-      actor: { type: 'user', id: `user-${i % 4}` },
-      target: { type: 'user', id: `user-${i % 4}` },
-      origin: { ip: `203.0.113.${i % 250}`, userAgent: 'vitest', channel: 'web', requestId: `req-${i}` },
-      data: { n: i, nested: { b: [1, 2.5, 'x'], a: null } },
-      at: new Date(BASE + i * 1000),
-    });
-  }
-}
-
-/** Appends n events in one multi-row INSERT (for the larger cases). */
-async function appendBulk(store: Store, tenantId: string, n: number, start = 0): Promise<void> {
-  const rows = Array.from({ length: n }, (_, k) => {
-    const i = start + k;
-    return {
-      tenant_id: tenantId,
-      occurred_at: new Date(BASE + i * 1000),
-      type: i % 2 === 0 ? 'signin.password' : 'factor.totp.verify',
-      outcome: i % 3 === 0 ? 'failure' : 'success',
-      actor_type: 'user',
-      actor_id: `user-${i % 4}`,
-      data: JSON.stringify({ n: i }),
-    };
-  });
-  await store.db.insertInto('audit_events').values(rows).execute();
-}
-
-interface Link {
-  id: number;
-  chain_seq: number;
-  prev_hash: string;
-  hash: string;
-}
-async function chain(store: Store, tenantId: string): Promise<Link[]> {
-  const rows = await store.db
-    .selectFrom('audit_events')
-    .select(['id', 'chain_seq', 'prev_hash', 'hash'])
-    .where('tenant_id', '=', tenantId)
-    .where('chain_seq', 'is not', null)
-    .orderBy('chain_seq')
-    .execute();
-  return rows.map((r) => ({ id: Number(r.id), chain_seq: Number(r.chain_seq), prev_hash: r.prev_hash ?? '', hash: r.hash ?? '' }));
-}
-const idAt = (links: Link[], seq: number): number => {
-  const l = links.find((x) => x.chain_seq === seq);
-  if (!l) throw new Error(`no event at seq ${seq}`);
-  return l.id;
-};
-
-/** Verifies one tenant with the default page size and with tiny pages; both must agree. */
-async function verifyTenant(store: Store, tenantId: string): Promise<TenantChainReport & { ok: boolean }> {
-  const big = await verifyChain(store.db, { tenantId });
-  const small = await verifyChain(store.db, { tenantId, pageSize: 3 });
-  expect(small).toEqual(big);
-  expect(big.tenants).toHaveLength(1);
-  return { ...big.tenants[0]!, ok: big.ok };
-}
-const brief = (ps: ChainProblem[]) => ps.map((p) => ({ eventId: p.eventId, chainSeq: p.chainSeq, kind: p.kind }));
-
 describe.each(BACKENDS)('audit chain on %s', (backend) => {
   let store: Store;
   beforeAll(async () => {
@@ -352,72 +279,4 @@ describe.each(BACKENDS)('audit chain on %s', (backend) => {
     });
   });
 
-  describe('queries', () => {
-    it('queryEvents filters, pages newest first with a cursor and caps the limit', async () => {
-      const tenantId = await newTenant(store);
-      const other = await newTenant(store);
-      await append(store, tenantId, 12);
-      await append(store, other, 3);
-      await sealTenant(store.db, tenantId, { batch: 5 });
-
-      const all = await queryEvents(store.db, { tenantId });
-      expect(all).toHaveLength(12);
-      expect(all.map((e) => e.id)).toEqual([...all.map((e) => e.id)].sort((x, y) => y - x));
-      expect(all.every((e) => e.tenantId === tenantId)).toBe(true);
-      const newest = all[0]!;
-      expect(newest).toMatchObject({ occurredAt: new Date(BASE + 11_000).toISOString(), type: 'factor.totp.verify', actorType: 'user', requestId: 'req-11', chainSeq: 12 });
-      expect(newest.data).toEqual({ n: 11, nested: { a: null, b: [1, 2.5, 'x'] } });
-      expect(JSON.parse(JSON.stringify(newest))).toEqual(newest);
-
-      const page1 = await queryEvents(store.db, { tenantId, limit: 5 });
-      const page2 = await queryEvents(store.db, { tenantId, limit: 5, before: page1.at(-1)!.id });
-      expect([...page1, ...page2].map((e) => e.id)).toEqual(all.slice(0, 10).map((e) => e.id));
-
-      expect((await queryEvents(store.db, { tenantId, type: 'signin.password' })).map((e) => e.data)).toHaveLength(6);
-      expect((await queryEvents(store.db, { tenantId, outcome: 'failure' })).length).toBe(4);
-      expect((await queryEvents(store.db, { tenantId, actorId: 'user-1' })).map((e) => (e.data as { n: number }).n)).toEqual([9, 5, 1]);
-      const window = await queryEvents(store.db, { tenantId, from: new Date(BASE + 3000), to: new Date(BASE + 6000).toISOString() });
-      expect(window.map((e) => (e.data as { n: number }).n)).toEqual([5, 4, 3]);
-      expect(await queryEvents(store.db, { tenantId, limit: 0 })).toHaveLength(1);
-      await expect(queryEvents(store.db, { tenantId, from: 'not a date' })).rejects.toThrow(RangeError);
-    });
-
-    it('queryEvents returns at most 1000 rows', async () => {
-      const tenantId = await newTenant(store);
-      await appendBulk(store, tenantId, 1005);
-      expect(await queryEvents(store.db, { tenantId, limit: 5000 })).toHaveLength(1000);
-    });
-
-    it('exportEvents yields JSON lines oldest first, in pages, that re-verify on their own', async () => {
-      const tenantId = await newTenant(store);
-      await append(store, tenantId, 11);
-      await sealTenant(store.db, tenantId);
-      await append(store, tenantId, 1, 11);
-
-      const lines: string[] = [];
-      for await (const line of exportEvents(store.db, { tenantId, pageSize: 4 })) lines.push(line);
-      expect(lines).toHaveLength(12);
-      expect(lines.every((l) => l.endsWith('\n') && !l.slice(0, -1).includes('\n'))).toBe(true);
-      const records = lines.map((l) => JSON.parse(l) as AuditRecord);
-      expect(records.map((r) => (r.data as { n: number }).n)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
-      expect(records.at(-1)!.chainSeq).toBeNull();
-
-      // the sealed part of an export can be checked without the database
-      let prev = GENESIS_HASH;
-      for (const r of records.filter((x) => x.chainSeq !== null)) {
-        const fields = eventFields({
-          id: r.id, tenant_id: r.tenantId, chain_seq: r.chainSeq!, occurred_at: new Date(r.occurredAt), type: r.type, outcome: r.outcome,
-          actor_type: r.actorType, actor_id: r.actorId, target_type: r.targetType, target_id: r.targetId, ip: r.ip, user_agent: r.userAgent,
-          channel: r.channel, request_id: r.requestId, data: r.data,
-        });
-        expect(r.prevHash).toBe(prev);
-        expect(chainHash(prev, fields)).toBe(r.hash);
-        prev = r.hash!;
-      }
-
-      const failures: string[] = [];
-      for await (const line of exportEvents(store.db, { tenantId, outcome: 'failure', pageSize: 2 })) failures.push(line);
-      expect(failures.map((l) => (JSON.parse(l) as AuditRecord).data)).toEqual([0, 3, 6, 9].map((n) => ({ n, nested: { a: null, b: [1, 2.5, 'x'] } })));
-    });
-  });
 });
