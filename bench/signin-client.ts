@@ -16,6 +16,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { hotp, TOTP_PERIOD } from '../src/factors/totp-core.js';
+import { pct } from './lib/common.js';
 
 export interface InitMessage {
   type: 'init';
@@ -122,7 +123,6 @@ class Tickets {
   }
 }
 
-const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]! : 0);
 
 class StepError extends Error {
   constructor(readonly key: string) {

@@ -24,6 +24,7 @@
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { pct } from './lib/common.js';
 
 export interface Customer {
   id: string;
@@ -77,7 +78,6 @@ export type FromClient =
   | RunResult
   | { type: 'fatal'; message: string };
 
-const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]! : 0);
 
 /** The SELECT the customer runs: the newest message to their address (tenant-scoped, index outbox_tenant_time). */
 export const READ_CODE_SQL = 'SELECT body FROM outbox WHERE tenant_id = $1 AND recipient = $2 ORDER BY created_at DESC LIMIT 1';

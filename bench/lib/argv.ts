@@ -1,7 +1,8 @@
 /** Command-line options of bench/signin.ts (parsed once, when this module is first imported). */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { benchDir, fail } from './common.js';
+import { benchDir, fail, parseStore, positiveInt, type StoreKind } from './common.js';
+export { positiveInt };
 
 const { values: argv } = parseArgs({
   options: {
@@ -32,14 +33,9 @@ if (argv.help) {
   process.exit(0);
 }
 
-export function positiveInt(v: string, name: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) fail(`${name} must be a positive integer, not ${v}`);
-  return n;
-}
 
-export type StoreKind = 'pglite' | 'postgres';
-const store: StoreKind = argv.store === 'postgres' ? 'postgres' : argv.store === 'pglite' ? 'pglite' : fail(`--store must be pglite or postgres, not ${argv.store}`);
+export type { StoreKind };
+const store: StoreKind = parseStore(argv.store);
 
 export const options = {
   store,

@@ -1,4 +1,4 @@
-/** Constants and small helpers shared by the sign-in benchmark's modules. */
+/** Constants and small helpers shared by the benchmarks' modules (sign-in and caller verification). */
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,3 +24,12 @@ export function fail(message: string): never {
   console.error(message);
   process.exit(2);
 }
+
+export function positiveInt(v: string, name: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) fail(`${name} must be a positive integer, not ${v}`);
+  return n;
+}
+
+export type StoreKind = 'pglite' | 'postgres';
+export const parseStore = (v: string | undefined): StoreKind => (v === 'postgres' ? 'postgres' : v === 'pglite' ? 'pglite' : fail(`--store must be pglite or postgres, not ${v}`));

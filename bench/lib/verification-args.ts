@@ -1,7 +1,7 @@
 /** Command-line options of bench/verification.ts (parsed once, when this module is first imported). */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { benchDir, fail } from './common.js';
+import { benchDir, fail, parseStore, positiveInt, type StoreKind } from './common.js';
 
 const { values: argv } = parseArgs({
   options: {
@@ -35,14 +35,9 @@ if (argv.help) {
   process.exit(0);
 }
 
-function positiveInt(v: string, name: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) fail(`${name} must be a positive integer, not ${v}`);
-  return n;
-}
 
-export type StoreKind = 'pglite' | 'postgres';
-const store: StoreKind = argv.store === 'postgres' ? 'postgres' : argv.store === 'pglite' ? 'pglite' : fail(`--store must be pglite or postgres, not ${argv.store}`);
+export type { StoreKind };
+const store: StoreKind = parseStore(argv.store);
 
 export const options = {
   store,

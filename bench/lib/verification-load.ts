@@ -9,6 +9,7 @@ import pg from 'pg';
 import type { FromClient, RunResult, ToClient } from '../verification-client.js';
 import { benchDir, cores, log, pct, round } from './common.js';
 import { delta, sample, waitForIdle, type Sample } from './cpu.js';
+import { request as requestOf } from './ipc.js';
 import type { StoreKind } from './verification-args.js';
 
 export const CUSTOMER_APP = 'callwarden-bench-customer';
@@ -19,31 +20,7 @@ export function startVerificationClient(onReadCode?: (m: Extract<FromClient, { t
   return child;
 }
 
-export function request<T extends FromClient['type']>(child: ChildProcess, msg: ToClient, until: T, on: (m: FromClient) => void = () => {}): Promise<Extract<FromClient, { type: T }>> {
-  return new Promise((resolve, reject) => {
-    const done = () => {
-      child.off('message', listener);
-      child.off('exit', exited);
-    };
-    const exited = (code: number | null) => {
-      done();
-      reject(new Error(`load client exited (${code})`));
-    };
-    const listener = (raw: unknown) => {
-      const m = raw as FromClient;
-      if (m.type === 'fatal') {
-        done();
-        reject(new Error(`load client: ${m.message}`));
-      } else if (m.type === until) {
-        done();
-        resolve(m as Extract<FromClient, { type: T }>);
-      } else on(m);
-    };
-    child.on('message', listener);
-    child.on('exit', exited);
-    child.send(msg);
-  });
-}
+export const request = <T extends FromClient['type']>(child: ChildProcess, msg: ToClient, until: T, on?: (m: FromClient) => void) => requestOf<FromClient, T>(child, msg, until, on);
 
 /** PostgreSQL processes to charge: this database's backends, split into the customer's reads and the rest, plus the shared writers. */
 export async function postgresPids(monitor: pg.Client): Promise<{ server: number[]; customer: number[] }> {
