@@ -3,6 +3,8 @@
  * chain-hash rule `hash = sha256hex(prev_hash + canonicalJson(fields))`, shared by sealer and verifier.
  */
 import { createHash } from 'node:crypto';
+import type { Selectable } from 'kysely';
+import type { AuditEventsTable } from '../storage/schema.js';
 
 /** The `prev_hash` of a tenant's first sealed event. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -47,43 +49,15 @@ export function sha256hex(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
-/** An audit_events row as read from the store (the columns the hash covers). */
-export interface ChainRow {
+/** An audit_events row as read from the store (the columns the hash covers; ids may come back as strings). */
+export type ChainRow = Omit<Selectable<AuditEventsTable>, 'id' | 'chain_seq' | 'prev_hash' | 'hash' | 'data'> & {
   id: number | string;
-  tenant_id: string;
   chain_seq: number | string;
-  occurred_at: Date;
-  type: string;
-  outcome: string;
-  actor_type: string;
-  actor_id: string | null;
-  target_type: string | null;
-  target_id: string | null;
-  ip: string | null;
-  user_agent: string | null;
-  channel: string | null;
-  request_id: string | null;
   data: unknown;
-}
+};
 
-/** The hashed fields of one event. */
-export interface EventFields {
-  id: number;
-  tenant_id: string;
-  chain_seq: number;
-  occurred_at: string;
-  type: string;
-  outcome: string;
-  actor_type: string;
-  actor_id: string | null;
-  target_type: string | null;
-  target_id: string | null;
-  ip: string | null;
-  user_agent: string | null;
-  channel: string | null;
-  request_id: string | null;
-  data: unknown;
-}
+/** The hashed fields of one event: the row with numeric ids and the time as an ISO string. */
+export type EventFields = Omit<ChainRow, 'id' | 'chain_seq' | 'occurred_at'> & { id: number; chain_seq: number; occurred_at: string };
 
 export const HASHED_FIELDS = [
   'id', 'tenant_id', 'chain_seq', 'occurred_at', 'type', 'outcome', 'actor_type', 'actor_id',
