@@ -10,6 +10,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Services } from '../services/context.js';
 import { enterStatementCounter } from '../storage/db.js';
+import { registerConsole } from './console.js';
 import { installErrorHandler } from './error-handler.js';
 import { createLimiters, type Limiters } from './rate-limit.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
@@ -30,6 +31,8 @@ export interface AppOptions {
   limiters?: Limiters;
   /** pino logger options or false; defaults to the configured level. */
   logger?: boolean;
+  /** Serve the web console at `/` (default true). */
+  console?: boolean;
 }
 
 export async function buildApp(s: Services, opts: AppOptions = {}): Promise<FastifyInstance> {
@@ -59,7 +62,7 @@ export async function buildApp(s: Services, opts: AppOptions = {}): Promise<Fast
     const box = sqlCount.get(req);
     if (box && s.config.mode === 'dev') void reply.header('x-sql-statements', String(box.count));
     void reply.header('x-request-id', req.id);
-    void reply.header('cache-control', 'no-store');
+    if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
     void reply.header('x-content-type-options', 'nosniff');
     return payload;
   });
@@ -97,5 +100,6 @@ export async function buildApp(s: Services, opts: AppOptions = {}): Promise<Fast
   await app.register(auditRoutes(s));
   if (s.config.devOutboxApi) await app.register(outboxRoutes(s));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  if (opts.console !== false) await registerConsole(app as unknown as FastifyInstance);
   return app as unknown as FastifyInstance;
 }

@@ -1,0 +1,70 @@
+/**
+ * The one way the console talks to the server: same-origin JSON with the session cookie. Errors
+ * become ApiError with the server's stable code and safe message; the UI shows words, never JSON.
+ */
+import { describeError } from './errors';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: Record<string, unknown>,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
+  /** A sentence for people (the error code's wording, with the retry time when there is one). */
+  get words(): string {
+    return describeError(this);
+  }
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  flowToken?: string;
+  signal?: AbortSignal;
+}
+
+/** Called when any request answers 401 for a signed-in console (session ended elsewhere). */
+let onUnauthenticated: (() => void) | undefined;
+export const setUnauthenticatedHandler = (fn: (() => void) | undefined) => void (onUnauthenticated = fn);
+
+export async function request<T>(method: string, path: string, o: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (o.body !== undefined) headers['content-type'] = 'application/json';
+  if (o.flowToken) headers['x-flow-token'] = o.flowToken;
+  let res: Response;
+  try {
+    res = await fetch(path, { method, headers, credentials: 'same-origin', body: o.body === undefined ? undefined : JSON.stringify(o.body), signal: o.signal });
+  } catch (e) {
+    if ((e as Error).name === 'AbortError') throw e;
+    throw new ApiError(0, 'network', 'The server could not be reached.');
+  }
+  const text = await res.text();
+  let data: unknown;
+  try {
+    data = text ? JSON.parse(text) : undefined;
+  } catch {
+    data = undefined;
+  }
+  if (!res.ok) {
+    const d = (data ?? {}) as { code?: string; message?: string; details?: Record<string, unknown> };
+    const retry = Number(res.headers.get('retry-after'));
+    const err = new ApiError(res.status, d.code ?? 'http_' + res.status, d.message ?? res.statusText, d.details, Number.isFinite(retry) && retry > 0 ? retry : undefined);
+    if (res.status === 401 && !path.startsWith('/v1/auth/') && onUnauthenticated) onUnauthenticated();
+    throw err;
+  }
+  return data as T;
+}
+
+export const api = {
+  get: <T>(path: string, o?: RequestOptions) => request<T>('GET', path, o),
+  post: <T>(path: string, body: unknown = {}, o?: RequestOptions) => request<T>('POST', path, { ...o, body }),
+  put: <T>(path: string, body: unknown, o?: RequestOptions) => request<T>('PUT', path, { ...o, body }),
+  patch: <T>(path: string, body: unknown, o?: RequestOptions) => request<T>('PATCH', path, { ...o, body }),
+  del: <T>(path: string, o?: RequestOptions) => request<T>('DELETE', path, o),
+};
+
+/** Encodes a path segment (tenant slugs, ids). */
+export const seg = (v: string) => encodeURIComponent(v);

@@ -1,0 +1,5 @@
+import { PageTitle } from '../../components/PageTitle';
+
+export function RolesPage() {
+  return <PageTitle title="Roles & permissions" />;
+}

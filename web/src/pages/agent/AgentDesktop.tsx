@@ -1,0 +1,5 @@
+import { PageTitle } from '../../components/PageTitle';
+
+export function AgentDesktop() {
+  return <PageTitle title="Caller verification" />;
+}

@@ -1,0 +1,5 @@
+import { PageTitle } from '../../components/PageTitle';
+
+export function VerificationPage(_: { id: string }) {
+  return <PageTitle title="Verification" />;
+}
