@@ -26,6 +26,12 @@ export const options = {
     schema: z.union([z.literal(''), z.url()]),
     doc: 'Base URL users reach the server at, used in setup links. Empty: http://HOST:PORT.',
   },
+  consoleDir: {
+    env: 'CALLWARDEN_CONSOLE_DIR',
+    default: '',
+    schema: z.string(),
+    doc: 'Directory of the built web console (index.html and assets/). Empty: dist/web of this installation. The console is served at /.',
+  },
   databaseUrl: {
     env: 'DATABASE_URL',
     default: '',

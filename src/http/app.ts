@@ -10,7 +10,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Services } from '../services/context.js';
 import { enterStatementCounter } from '../storage/db.js';
-import { registerConsole } from './console.js';
+import { consoleDir, registerConsole } from './console.js';
 import { installErrorHandler } from './error-handler.js';
 import { createLimiters, type Limiters } from './rate-limit.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
@@ -100,6 +100,6 @@ export async function buildApp(s: Services, opts: AppOptions = {}): Promise<Fast
   await app.register(auditRoutes(s));
   if (s.config.devOutboxApi) await app.register(outboxRoutes(s));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  if (opts.console !== false) await registerConsole(app as unknown as FastifyInstance);
+  if (opts.console !== false) await registerConsole(app as unknown as FastifyInstance, consoleDir(s.config.consoleDir));
   return app as unknown as FastifyInstance;
 }

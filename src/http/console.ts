@@ -25,12 +25,13 @@ export const consoleCsp = [
 ].join('; ');
 
 /** The built console directory: dist/web next to the compiled server, or from the source tree. */
-export function consoleDir(): string | undefined {
+export function consoleDir(configured = ''): string | undefined {
+  if (configured) return existsSync(`${configured}/index.html`) ? configured : undefined;
   const candidates = [new URL('../web/', import.meta.url), new URL('../../dist/web/', import.meta.url)].map((u) => fileURLToPath(u));
   return candidates.find((d) => existsSync(`${d}/index.html`));
 }
 
-export async function registerConsole(app: FastifyInstance, dir = consoleDir()): Promise<void> {
+export async function registerConsole(app: FastifyInstance, dir: string | undefined): Promise<void> {
   const html = dir
     ? readFileSync(`${dir}/index.html`, 'utf8')
     : '<!doctype html><meta charset="utf-8"><title>Callwarden</title><body style="font-family:system-ui;margin:3rem"><h1>Callwarden</h1><p>The web console is not built. Run <code>npm run build</code> (or <code>npm install</code>), then restart. The API is at <a href="/docs">/docs</a>.</p>';

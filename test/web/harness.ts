@@ -18,7 +18,7 @@ const inCi = !!process.env.CI;
 
 /** True when browser tests can run here; in CI, throws instead of skipping. */
 export function browserAvailable(): boolean {
-  const ok = existsSync(CHROMIUM) && !!consoleDir();
+  const ok = existsSync(CHROMIUM) && !!consoleDir(process.env.CALLWARDEN_CONSOLE_DIR);
   if (!ok && inCi) throw new Error(`browser tests need ${CHROMIUM} (apt install chromium) and a built console (npm run build)`);
   return ok;
 }
@@ -30,7 +30,7 @@ export interface ConsoleServer extends TestApp {
 
 /** A listening server with the console; `env` adds configuration (SMTP, ...); `delivery` starts the outbox worker. */
 export async function startConsoleServer(o: { env?: Record<string, string>; delivery?: boolean } = {}): Promise<ConsoleServer> {
-  const t = await testApp({ env: { CALLWARDEN_PUBLIC_URL: 'http://127.0.0.1', ...o.env } });
+  const t = await testApp({ env: { CALLWARDEN_PUBLIC_URL: 'http://127.0.0.1', CALLWARDEN_CONSOLE_DIR: process.env.CALLWARDEN_CONSOLE_DIR ?? '', ...o.env } });
   await t.app.listen({ host: '127.0.0.1', port: 0 });
   const addr = t.app.server.address();
   const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
