@@ -39,11 +39,11 @@ function Redirect({ to }: { to: string }) {
 }
 
 export function App() {
-  const { me, loading, can } = useSession();
+  const { me, loading, ended, can } = useSession();
   const { path } = useLocation();
   if (publicScreens[path]) return publicScreens[path]!();
   if (loading) return <Center h="100vh"><Loader aria-label="Loading" /></Center>;
-  if (!me) return <Redirect to={`/signin?next=${encodeURIComponent(path + location.search)}`} />;
+  if (!me) return <Redirect to={`/signin?next=${encodeURIComponent(path + location.search)}${ended ? '&ended=1' : ''}`} />;
   if (path === '/') return <Redirect to={can('verifications.start') ? '/agent' : can('users.read') ? '/admin/users' : '/security'} />;
   for (const [pattern, render] of screens) {
     const m = match(pattern, path);

@@ -56,6 +56,12 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     });
     return () => setUnauthenticatedHandler(undefined);
   }, [refresh]);
+  // a session ended elsewhere (disabled user, revoked session) closes the console within 30 s even when idle
+  useEffect(() => {
+    if (!me) return;
+    const timer = setInterval(() => void api.get<Me>('/v1/me').catch(() => undefined), 30_000);
+    return () => clearInterval(timer);
+  }, [me]);
   const value: SessionValue = {
     me,
     loading,
