@@ -14,6 +14,7 @@ import { consoleDir, registerConsole } from './console.js';
 import { installErrorHandler } from './error-handler.js';
 import { createLimiters, type Limiters } from './rate-limit.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
+import { approvalRoutes } from './routes/approvals.js';
 import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
 import { customerRoutes } from './routes/customers.js';
@@ -25,6 +26,7 @@ import { templateRoutes } from './routes/templates.js';
 import { tenantRoutes } from './routes/tenants.js';
 import { twilioVoiceRoutes } from './routes/twilio-voice.js';
 import { userRoutes } from './routes/users.js';
+import { verificationEventRoutes, type StreamOptions } from './routes/verification-events.js';
 import { assertionRoutes, verificationRoutes } from './routes/verifications.js';
 
 export interface AppOptions {
@@ -33,6 +35,8 @@ export interface AppOptions {
   logger?: boolean;
   /** Serve the web console at `/` (default true). */
   console?: boolean;
+  /** Poll and ping intervals of the server-sent event streams (tests shorten them). */
+  streams?: StreamOptions;
 }
 
 export async function buildApp(s: Services, opts: AppOptions = {}): Promise<FastifyInstance> {
@@ -90,8 +94,10 @@ export async function buildApp(s: Services, opts: AppOptions = {}): Promise<Fast
   await app.register(meRoutes(s));
   await app.register(tenantRoutes(s));
   await app.register(userRoutes(s));
+  await app.register(approvalRoutes(s));
   await app.register(customerRoutes(s));
   await app.register(verificationRoutes(s));
+  await app.register(verificationEventRoutes(s, opts.streams));
   await app.register(assertionRoutes(s));
   await app.register(apiKeyRoutes(s));
   await app.register(ivrRoutes(s));

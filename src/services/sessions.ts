@@ -60,13 +60,16 @@ export interface Principal extends SessionRecord {
 
 const TOUCH_EVERY_MS = 60_000;
 
-/** The principal behind a session token, or undefined (unknown, revoked, idle, expired, disabled). */
-export async function authenticate(s: Services, token: string): Promise<Principal | undefined> {
+/**
+ * The principal behind a session token, or undefined (unknown, revoked, idle, expired, disabled).
+ * `touch: false` checks without counting as activity (a long-lived stream re-checking its session).
+ */
+export async function authenticate(s: Services, token: string, o: { touch?: boolean } = {}): Promise<Principal | undefined> {
   if (!token || token.length > 128) return undefined;
   const now = s.clock();
   const rec = await s.store.sessions.lookup(hashToken(token), now);
   if (!rec) return undefined;
-  if (now.getTime() - rec.lastSeenAt.getTime() > TOUCH_EVERY_MS) await s.store.sessions.touch(rec.id, now);
+  if (o.touch !== false && now.getTime() - rec.lastSeenAt.getTime() > TOUCH_EVERY_MS) await s.store.sessions.touch(rec.id, now);
   const roles = rec.isPlatform ? rec.userRoles : rec.userRoles.filter((r) => r !== 'platform_operator');
   return { ...rec, permissions: permissionsFor(roles, rec.customPermissions), isOperator: rec.isPlatform && roles.includes('platform_operator') };
 }

@@ -1,7 +1,7 @@
 /**
  * Staff users: invitations with one-time setup links (an admin never chooses a password), roles,
- * disabling (instant deprovisioning: every session revoked in the same transaction), unlocking and
- * factor resets.
+ * disabling (instant deprovisioning: every session revoked in the same transaction) and unlocking.
+ * Factor resets need a second administrator's approval: see ./approvals.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { hashToken, newToken } from '../crypto/tokens.js';
@@ -149,17 +149,6 @@ export async function unlockUser(s: Services, a: { tenantId: string; userId: str
   await s.store.counters.reset(passwordSubject(a.tenantId, user.email));
   const n = await s.store.counters.resetPrefix(`f:${user.id}:`);
   await audit(s, { tenantId: a.tenantId, type: 'user.unlocked', outcome: 'success', actor: a.actor, target: { type: 'user', id: user.id }, origin: a.origin, data: { factorCountersCleared: n } });
-}
-
-/** Removes every second factor of a user (they enroll again at next sign-in if policy requires). */
-export async function resetFactors(s: Services, a: { tenantId: string; userId: string; actor: Actor; origin: Origin }) {
-  const user = await s.store.users.byId(a.tenantId, a.userId);
-  if (!user) throw new AppError('not_found');
-  const n = await s.store.factors.removeAll(user.id);
-  await s.store.counters.resetPrefix(`f:${user.id}:`);
-  await s.store.sessions.revokeAll(user.id, s.clock());
-  await queueEmail(s, { tenantId: a.tenantId, to: user.email, ...templates.factorChanged({ action: 'removed', label: 'all sign-in methods (reset by an administrator)' }) });
-  await audit(s, { tenantId: a.tenantId, type: 'user.factors_reset', outcome: 'success', actor: a.actor, target: { type: 'user', id: user.id }, origin: a.origin, data: { factorsRemoved: n } });
 }
 
 export async function setRoles(s: Services, a: { tenant: TenantRow; userId: string; roles: string[]; actor: Actor; origin: Origin }) {

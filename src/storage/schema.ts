@@ -1,5 +1,6 @@
 /** Kysely table types; they mirror migrations/*.sql. */
 import type { ColumnType, Generated } from 'kysely';
+import type { ApprovalTables } from './schema-approvals.js';
 import type { CustomerFactorTables } from './schema-customer-factors.js';
 import type { VerificationTables } from './schema-verification.js';
 
@@ -219,7 +220,7 @@ export interface CustomerQuestionsTable {
   created_at: Timestamp;
 }
 
-export interface DB extends VerificationTables, CustomerFactorTables {
+export interface DB extends VerificationTables, CustomerFactorTables, ApprovalTables {
   tenants: TenantsTable;
   tenant_policies: TenantPoliciesTable;
   roles: RolesTable;

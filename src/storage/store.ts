@@ -1,6 +1,7 @@
 /** The repositories over one database: what the services depend on. */
 import type { Database, Db } from './db.js';
 import { ApiKeyRepo } from './repositories/api-keys.js';
+import { ApprovalRepo } from './repositories/approvals.js';
 import { AuditRepo } from './repositories/audit.js';
 import { CounterRepo } from './repositories/counters.js';
 import { CustomerFactorRepo } from './repositories/customer-factors.js';
@@ -37,6 +38,7 @@ export interface Store {
   rateWindows: RateWindowRepo;
   signingKeys: SigningKeyRepo;
   apiKeys: ApiKeyRepo;
+  approvals: ApprovalRepo;
   close(): Promise<void>;
 }
 
@@ -62,6 +64,7 @@ export function createStore(database: Database): Store {
     rateWindows: new RateWindowRepo(db),
     signingKeys: new SigningKeyRepo(db),
     apiKeys: new ApiKeyRepo(db),
+    approvals: new ApprovalRepo(db),
     close: () => database.close(),
   };
 }

@@ -25,6 +25,8 @@ describe('cross-tenant access and permissions', () => {
   afterAll(() => t.close());
 
   const tokenA = () => a.users[adminA]!.token;
+  /** A valid body, so that each refusal below is the tenant boundary and not validation. */
+  const bodyFor = (action: string) => (action === 'reset-factors' ? { reason: 'Lost phone, verified by call-back' } : {});
 
   it("answers 404 to tenant A's admin for tenant B's users, policy and audit", async () => {
     const x = api(t.app);
@@ -50,14 +52,15 @@ describe('cross-tenant access and permissions', () => {
         [`GET audit verify ${ref}`, x.get(`/v1/tenants/${ref}/audit/verify`, { token: tokenA() })],
       );
       for (const action of ['disable', 'unlock', 'reset-factors', 'resend-invitation']) {
-        attempts.push([`POST ${action} ${ref}`, x.post(`/v1/tenants/${ref}/users/${bUser}/${action}`, { token: tokenA() })]);
+        attempts.push([`POST ${action} ${ref}`, x.post(`/v1/tenants/${ref}/users/${bUser}/${action}`, { token: tokenA(), body: bodyFor(action) })]);
       }
+      attempts.push([`GET approvals ${ref}`, x.get(`/v1/tenants/${ref}/approvals?status=all`, { token: tokenA() })]);
     }
     // B's user named through A's own tenant path is not found either.
     attempts.push(
       ['GET B user via acme', x.get(`/v1/tenants/acme/users/${bUser}`, { token: tokenA() })],
       ['PUT B roles via acme', x.put(`/v1/tenants/acme/users/${bUser}/roles`, { token: tokenA(), body: { roles: ['tenant_admin'] } })],
-      ...['disable', 'unlock', 'reset-factors'].map((p): [string, Promise<LightMyRequestResponse>] => [`POST ${p} B user via acme`, x.post(`/v1/tenants/acme/users/${bUser}/${p}`, { token: tokenA() })]),
+      ...['disable', 'unlock', 'reset-factors'].map((p): [string, Promise<LightMyRequestResponse>] => [`POST ${p} B user via acme`, x.post(`/v1/tenants/acme/users/${bUser}/${p}`, { token: tokenA(), body: bodyFor(p) })]),
     );
     const wrong: string[] = [];
     for (const [name, p] of attempts) {

@@ -1,9 +1,11 @@
-/** Self-service: the signed-in user's profile, password, factors, recovery codes and sessions. */
+/** Self-service: the signed-in user's profile, password, factors, recovery codes, sessions and recent sign-in activity. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { MAX_ACTIVITY_LIMIT, userActivity } from '../../audit/activity.js';
 import { AppError } from '../../domain/errors.js';
 import { startReauth } from '../../flows/signin.js';
 import type { Services } from '../../services/context.js';
+import { audit } from '../../services/audit-log.js';
 import * as me from '../../services/self-service.js';
 import { changePassword } from '../../services/users.js';
 import { origin, principal, requireSession } from '../auth.js';
@@ -108,7 +110,34 @@ export function meRoutes(s: Services): FastifyPluginAsyncZod {
     }, async (req) => {
       const p = principal(req);
       if (!(await s.store.sessions.revoke(p.userId, req.params.sessionId, s.clock()))) throw new AppError('not_found');
+      await audit(s, { tenantId: p.tenantId, type: 'session.revoked', outcome: 'success', actor: { type: 'user', id: p.userId }, target: { type: 'session', id: req.params.sessionId }, origin: origin(req), data: { current: req.params.sessionId === p.id } });
       return { ok: true as const };
+    });
+
+    app.get('/v1/me/activity', {
+      schema: {
+        tags,
+        summary: 'My recent sign-in activity: sign-ins, failed attempts, lockouts, factor, password and session changes (newest first)',
+        querystring: z.object({ limit: z.coerce.number().int().min(1).max(MAX_ACTIVITY_LIMIT).default(20) }),
+        response: {
+          200: z.object({
+            events: z.array(z.object({
+              id: z.number(),
+              type: z.enum(['signin', 'signin_failed', 'locked_out', 'reauthentication', 'reauthentication_failed', 'factor_added', 'factor_removed', 'factors_reset', 'unlocked', 'recovery_codes_regenerated', 'password_changed', 'password_change_failed', 'session_revoked']),
+              outcome: z.enum(['success', 'failure']),
+              at: z.string(),
+              ip: z.string().nullable(),
+              userAgent: z.string().nullable(),
+              methods: z.array(z.string()).optional().describe('Sign-ins: methods used; failed attempts: the method tried; factor changes: the kind'),
+              reason: z.string().optional().describe('Failed attempts: why (wrong_password, locked, throttled, ...)'),
+            })),
+          }),
+          ...errors,
+        },
+      },
+    }, async (req) => {
+      const p = principal(req);
+      return { events: await userActivity(s.store.db, { tenantId: p.tenantId, userId: p.userId, email: p.userEmail, limit: req.query.limit }) };
     });
   };
 }

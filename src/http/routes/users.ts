@@ -1,4 +1,4 @@
-/** Tenant administration: users (invite, roles, disable, unlock, factor reset) and custom roles. */
+/** Tenant administration: users (invite, roles, disable, unlock) and custom roles. Factor resets: ./approvals.ts. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../domain/errors.js';
@@ -71,7 +71,6 @@ export function userRoutes(s: Services): FastifyPluginAsyncZod {
     action('disable', 'Disable a user: every session ends at once', 'users.disable', (a) => users.disableUser(s, a));
     action('enable', 'Enable a disabled user', 'users.disable', (a) => users.enableUser(s, a));
     action('unlock', 'Clear failed-attempt counters (unlock a locked factor)', 'users.factors.reset', (a) => users.unlockUser(s, a));
-    action('reset-factors', 'Remove all second factors (the user enrolls again)', 'users.factors.reset', (a) => users.resetFactors(s, a));
     action('resend-invitation', 'Send a new setup link', 'users.invite', async (a) => {
       const t = (await s.store.tenants.byId(a.tenantId))!;
       const u = await s.store.users.byId(a.tenantId, a.userId);

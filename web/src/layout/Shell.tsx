@@ -1,9 +1,10 @@
-/** The signed-in frame: header with tenant and user, navigation by permission, the screen in the middle. */
+/** The signed-in frame: header with tenant (a picker for platform operators) and user, navigation by permission, the screen in the middle. */
 import { AppShell, Badge, Burger, Button, Group, NavLink, ScrollArea, Text, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import type { ReactNode } from 'react';
 import { linkClick, navigate, useLocation } from '../lib/router';
 import { useSession } from '../lib/session';
+import { TenantPicker } from '../pages/admin/tenants/TenantPicker';
 
 export interface NavItem {
   to: string;
@@ -25,7 +26,7 @@ export const navItems: NavItem[] = [
 ];
 
 export function Shell({ children }: { children: ReactNode }) {
-  const { me, can, signOut } = useSession();
+  const { me, can, signOut, isOperator } = useSession();
   const { path } = useLocation();
   const [opened, { toggle }] = useDisclosure();
   const visible = navItems.filter((i) => !i.permission || can(i.permission));
@@ -37,7 +38,7 @@ export function Shell({ children }: { children: ReactNode }) {
           <Group gap="sm" wrap="nowrap">
             <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Toggle navigation" />
             <Title order={3} c="indigo.7" style={{ letterSpacing: '-0.02em' }}>Callwarden</Title>
-            {me && <Badge variant="light" color="gray" size="lg" tt="none">{me.tenant}</Badge>}
+            {me && (isOperator ? <TenantPicker /> : <Badge variant="light" color="gray" size="lg" tt="none">{me.tenant}</Badge>)}
           </Group>
           {me && (
             <Group gap="sm" wrap="nowrap">
