@@ -18,6 +18,7 @@ export function publicTenant(t: TenantRow) {
 export async function createTenant(s: Services, a: { slug: string; name: string; mfaMode?: MfaMode; adminEmail?: string; actor: Actor; origin: Origin }) {
   const slug = a.slug.trim().toLowerCase();
   if (!SLUG.test(slug) || slug === PLATFORM_SLUG) throw new AppError('invalid_request', { field: 'slug' }, 'The slug must be 1-40 lower-case letters, digits or dashes (and not "platform").');
+  if (a.adminEmail !== undefined && !normalizeEmail(a.adminEmail)) throw new AppError('invalid_request', { field: 'adminEmail' }, 'That email address is not valid.');
   if (await s.store.tenants.bySlug(slug)) throw new AppError('already_exists', { field: 'slug' }, 'A tenant with this slug already exists.');
   const policy = policySchema.parse({ mfa: { mode: a.mfaMode ?? 'optional' } });
   const tenant = await s.store.tenants.create({ id: randomUUID(), slug, name: a.name.trim() || slug, policy, now: s.clock(), createdBy: a.actor.id });

@@ -8,7 +8,7 @@ import { hashToken, newToken } from '../crypto/tokens.js';
 import { AppError } from '../domain/errors.js';
 import { normalizeEmail } from '../domain/identifiers.js';
 import { isBuiltinRole } from '../domain/permissions.js';
-import { mfaModeFor } from '../domain/policy.js';
+import { lockoutRules, mfaModeFor } from '../domain/policy.js';
 import { queueEmail, templates } from '../delivery/notices.js';
 import { checkPassword, normalizePassword } from '../factors/password-rules.js';
 import { passwordSubject } from '../flows/attempt-gate.js';
@@ -35,6 +35,28 @@ export function publicUser(u: UserRow) {
     lastSigninAt: u.last_signin_at?.toISOString() ?? null,
     disabledAt: u.disabled_at?.toISOString() ?? null,
   };
+}
+
+/**
+ * The admin list's view of users: their active second-factor kinds and whether sign-in is locked
+ * (a timed lock or the hard cap of consecutive failures, on the password or on a factor). Two queries
+ * for the whole page, whatever its size.
+ */
+export async function describeUsers(s: Services, tenant: TenantRow, rows: UserRow[]) {
+  const now = s.clock();
+  const rules = lockoutRules((await currentPolicy(s, tenant.id)).policy);
+  const [kinds, counters] = await Promise.all([
+    s.store.factors.activeKindsOf(rows.map((u) => u.id)),
+    s.store.counters.states(rows.map((u) => passwordSubject(tenant.id, u.email)), rows.map((u) => `f:${u.id}:`)),
+  ]);
+  // the same judgement the next attempt would get (attempt-gate): a running lock, the hard cap, or a
+  // PCI threshold reached whose lock the next attempt writes
+  const isLocked = (c: { failures: number; lockedUntil: Date | null }) =>
+    (c.lockedUntil !== null && c.lockedUntil > now) || c.failures >= rules.maxConsecutiveFailures || (rules.lockAfter !== null && c.failures >= rules.lockAfter && c.lockedUntil === null);
+  return rows.map((u) => {
+    const mine = counters.filter((c) => c.subject === passwordSubject(tenant.id, u.email) || c.subject.startsWith(`f:${u.id}:`));
+    return { ...publicUser(u), methods: kinds.get(u.id) ?? [], locked: mine.some(isLocked) };
+  });
 }
 
 /** Role names a user may be given in this tenant: built-in ones (operator only on the platform) and custom ones. */

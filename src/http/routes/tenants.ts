@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { mfaModes } from '../../domain/policy.js';
 import type { Services } from '../../services/context.js';
-import { currentPolicy, previewPolicy, savePolicy } from '../../services/policies.js';
+import { currentPolicy, parseStoredPolicy, previewPolicy, savePolicy } from '../../services/policies.js';
 import { createTenant, publicTenant } from '../../services/tenants.js';
 import { origin, principal, requirePermission, requireSession, tenantFor } from '../auth.js';
 import { errors, tenantOut, tenantParam, userOut } from '../schemas.js';
@@ -16,10 +16,11 @@ export function tenantRoutes(s: Services): FastifyPluginAsyncZod {
     app.addHook('onRequest', requireSession(s));
 
     app.get('/v1/tenants', {
-      schema: { tags: ['tenants'], summary: 'List tenants (operator)', response: { 200: z.object({ tenants: z.array(tenantOut) }), ...errors } },
+      schema: { tags: ['tenants'], summary: 'List tenants (operator), each with its MFA switch', response: { 200: z.object({ tenants: z.array(tenantOut.extend({ mfaMode: z.enum(mfaModes) })) }), ...errors } },
     }, async (req) => {
       requirePermission(req, 'platform.tenants.manage');
-      return { tenants: (await s.store.tenants.list()).map(publicTenant) };
+      const rows = await s.store.tenants.listWithPolicy();
+      return { tenants: rows.map((t) => ({ ...publicTenant(t), mfaMode: parseStoredPolicy(t.id, t.policy_version, t.policy).mfa.mode })) };
     });
 
     app.post('/v1/tenants', {

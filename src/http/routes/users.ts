@@ -23,11 +23,11 @@ export function userRoutes(s: Services): FastifyPluginAsyncZod {
         summary: 'List users',
         params: tenantParam,
         querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), offset: z.coerce.number().int().min(0).default(0) }),
-        response: { 200: z.object({ users: z.array(userOut) }), ...errors },
+        response: { 200: z.object({ users: z.array(userOut.extend({ methods: z.array(z.string()).describe('Active second-factor kinds'), locked: z.boolean().describe('Sign-in locked by failed attempts (an admin can unlock)') })) }), ...errors },
       },
     }, async (req) => {
       const t = await tenantFor(s, req, req.params.tenant, 'users.read');
-      return { users: (await s.store.users.list(t.id, req.query)).map(users.publicUser) };
+      return { users: await users.describeUsers(s, t, await s.store.users.list(t.id, req.query)) };
     });
 
     app.post('/v1/tenants/:tenant/users', {

@@ -54,4 +54,18 @@ export class CounterRepo {
   async lock(subject: string, until: Date): Promise<void> {
     await this.db.updateTable('attempt_counters').set({ locked_until: until }).where('subject', '=', subject).execute();
   }
+
+  /** Counter states of many subjects at once: exact subjects and subject prefixes (for an admin's list). */
+  async states(subjects: string[], prefixes: string[]): Promise<Array<{ subject: string } & CounterState>> {
+    if (!subjects.length && !prefixes.length) return [];
+    const rows = await this.db
+      .selectFrom('attempt_counters')
+      .select(['subject', 'failures', 'prev_attempt_at', 'last_failure_at', 'locked_until'])
+      .where((eb) => eb.or([
+        ...(subjects.length ? [eb('subject', 'in', subjects)] : []),
+        ...prefixes.map((p) => eb('subject', 'like', p.replace(/[\\%_]/g, '\\$&') + '%')),
+      ]))
+      .execute();
+    return rows.map((r) => ({ subject: r.subject, failures: r.failures, prevAttemptAt: r.prev_attempt_at, lastFailureAt: r.last_failure_at, lockedUntil: r.locked_until }));
+  }
 }

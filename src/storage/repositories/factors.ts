@@ -47,6 +47,15 @@ export class FactorRepo {
     return rows.map((r) => r.kind);
   }
 
+  /** Active factor kinds of many users (no secrets), for an admin's list. */
+  async activeKindsOf(userIds: string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    if (!userIds.length) return out;
+    const rows = await this.db.selectFrom('factors').select(['user_id', 'kind']).where('user_id', 'in', userIds).where('status', '=', 'active').orderBy('created_at').execute();
+    for (const r of rows) out.set(r.user_id, [...(out.get(r.user_id) ?? []), r.kind]);
+    return out;
+  }
+
   list(userId: string) {
     return this.db
       .selectFrom('factors')

@@ -35,6 +35,17 @@ export class TenantRepo {
     return this.db.selectFrom('tenants').selectAll().orderBy('created_at').execute();
   }
 
+  /** Every tenant with its policy in force (one query, for the operator's list). */
+  listWithPolicy(): Promise<Array<TenantRow & { policy: unknown }>> {
+    return this.db
+      .selectFrom('tenants as t')
+      .innerJoin('tenant_policies as p', (j) => j.onRef('p.tenant_id', '=', 't.id').onRef('p.version', '=', 't.policy_version'))
+      .selectAll('t')
+      .select('p.policy')
+      .orderBy('t.created_at')
+      .execute();
+  }
+
   platform(): Promise<TenantRow | undefined> {
     return this.db.selectFrom('tenants').selectAll().where('is_platform', '=', true).executeTakeFirst();
   }
