@@ -11,6 +11,11 @@ import { errors, ok, tenantParam, tenantUserParams, userOut } from '../schemas.j
 
 const roleOut = z.object({ name: z.string(), description: z.string(), permissions: z.array(z.string()), builtin: z.boolean() });
 
+const listedUser = userOut.extend({
+  methods: z.array(z.string()).describe('Active second-factor kinds'),
+  locked: z.boolean().describe('Sign-in locked by failed attempts (an admin can unlock)'),
+});
+
 export function userRoutes(s: Services): FastifyPluginAsyncZod {
   return async (app) => {
     app.addHook('onRequest', requireSession(s));
@@ -23,7 +28,7 @@ export function userRoutes(s: Services): FastifyPluginAsyncZod {
         summary: 'List users',
         params: tenantParam,
         querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), offset: z.coerce.number().int().min(0).default(0) }),
-        response: { 200: z.object({ users: z.array(userOut.extend({ methods: z.array(z.string()).describe('Active second-factor kinds'), locked: z.boolean().describe('Sign-in locked by failed attempts (an admin can unlock)') })) }), ...errors },
+        response: { 200: z.object({ users: z.array(listedUser) }), ...errors },
       },
     }, async (req) => {
       const t = await tenantFor(s, req, req.params.tenant, 'users.read');
@@ -45,13 +50,14 @@ export function userRoutes(s: Services): FastifyPluginAsyncZod {
     });
 
     app.get('/v1/tenants/:tenant/users/:userId', {
-      schema: { tags, summary: 'Read a user', params: tenantUserParams, response: { 200: userOut.extend({ factors: z.array(z.object({ kind: z.string(), label: z.string() })) }), ...errors } },
+      schema: { tags, summary: 'Read a user', params: tenantUserParams, response: { 200: listedUser.extend({ factors: z.array(z.object({ kind: z.string(), label: z.string() })) }), ...errors } },
     }, async (req) => {
       const t = await tenantFor(s, req, req.params.tenant, 'users.read');
       const u = await s.store.users.byId(t.id, req.params.userId);
       if (!u) throw new AppError('not_found');
+      const [described] = await users.describeUsers(s, t, [u]);
       const factors = (await s.store.factors.list(u.id)).map((f) => ({ kind: f.kind, label: f.label }));
-      return { ...users.publicUser(u), factors };
+      return { ...described!, factors };
     });
 
     app.put('/v1/tenants/:tenant/users/:userId/roles', {

@@ -12,8 +12,10 @@ export interface AdminUser {
   createdAt: string;
   lastSigninAt: string | null;
   disabledAt: string | null;
-  /** Present when the server reports lockouts (a factor or the password locked after failures). */
-  locked?: boolean;
+  /** Active second-factor kinds (in the list; the detail has `factors`). */
+  methods: string[];
+  /** Sign-in is locked by failed attempts (the password or a factor); an admin can unlock. */
+  locked: boolean;
 }
 
 export interface UserFactor {
