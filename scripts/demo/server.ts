@@ -10,7 +10,7 @@ import { createStore } from '../../src/storage/store.js';
 export const DEMO_OPERATOR = { email: 'operator@callwarden.example', password: 'platform keeper passphrase 2026' };
 
 export async function demoServer(env: Record<string, string> = {}) {
-  const config = loadConfig({ CALLWARDEN_DATA_DIR: 'memory:', CALLWARDEN_LOG_LEVEL: 'silent', CALLWARDEN_IP_ATTEMPTS_PER_MINUTE: '100000', CALLWARDEN_IDENTIFIER_ATTEMPTS_PER_MINUTE: '100000', ...env });
+  const config = loadConfig({ CALLWARDEN_CONSOLE_DIR: process.env.CALLWARDEN_CONSOLE_DIR ?? '', CALLWARDEN_DATA_DIR: 'memory:', CALLWARDEN_LOG_LEVEL: 'silent', CALLWARDEN_IP_ATTEMPTS_PER_MINUTE: '100000', CALLWARDEN_IDENTIFIER_ATTEMPTS_PER_MINUTE: '100000', ...env });
   const database = await openDatabase({ dataDir: config.dataDir });
   await migrate(database.db);
   const store = createStore(database);

@@ -1,5 +1,5 @@
 /** Approval requests: what is asked, by whom and why, how old; decisions for pending ones. */
-import { Badge, Button, Group, Stack, Table, Text, Tooltip, VisuallyHidden } from '@mantine/core';
+import { Badge, Button, Stack, Table, Text, Tooltip, VisuallyHidden } from '@mantine/core';
 import { dateTime, relativeTime } from '../format';
 import type { Approval, ApprovalStatus } from '../types';
 
@@ -52,13 +52,13 @@ export function ApprovalsTable({ approvals, meId, canDecide, onDecide }: Props) 
               <Table.Tr key={a.id} data-approval={a.id} aria-label={`${approvalKind(a.kind)} for ${a.target.email}`}>
                 <Table.Td>
                   <Stack gap={0}>
-                    <Text size="sm" fw={600}>{a.target.email}</Text>
+                    <Text size="sm" fw={600} style={{ overflowWrap: 'anywhere' }}>{a.target.email}</Text>
                     <Text size="xs" c="dimmed">{approvalKind(a.kind)}</Text>
                   </Stack>
                 </Table.Td>
                 <Table.Td>
                   <Stack gap={0}>
-                    <Text size="sm">{a.requestedBy.email}</Text>
+                    <Text size="sm" style={{ overflowWrap: 'anywhere' }}>{a.requestedBy.email}</Text>
                     <Text size="xs" c="dimmed">
                       {mine ? 'you · ' : ''}
                       <When iso={a.createdAt} />
@@ -91,10 +91,10 @@ export function ApprovalsTable({ approvals, meId, canDecide, onDecide }: Props) 
                   ) : a.target.id === meId ? (
                     <Text size="xs" c="dimmed" ta="right">This request is about you;<br />another administrator decides</Text>
                   ) : canDecide ? (
-                    <Group gap="xs" justify="flex-end" wrap="nowrap" style={{ whiteSpace: 'nowrap' }}>
-                      <Button size="xs" variant="default" color="red" onClick={() => onDecide(a, 'reject')} aria-label={`Reject request for ${a.target.email}`}>Reject</Button>
+                    <Stack gap={6} align="stretch">
                       <Button size="xs" onClick={() => onDecide(a, 'approve')} aria-label={`Approve request for ${a.target.email}`}>Approve</Button>
-                    </Group>
+                      <Button size="xs" variant="default" color="red" onClick={() => onDecide(a, 'reject')} aria-label={`Reject request for ${a.target.email}`}>Reject</Button>
+                    </Stack>
                   ) : null}
                 </Table.Td>
               </Table.Tr>
