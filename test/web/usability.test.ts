@@ -1,4 +1,5 @@
 /// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 /**
  * Usability checks on every main screen, as an agent or administrator would meet them at 1280x720:
  * no horizontal scrolling, every form control has an accessible name, the keyboard reaches the
