@@ -43,6 +43,8 @@ const focusLook = async (page: Page) => {
  * looks different focused than unfocused (outline, ring, border or background).
  */
 async function tabInto(page: Page, selector: string, max = 40): Promise<{ reached: boolean; visibleFocus: boolean; el?: string }> {
+  // transitions off, so the focused and unfocused looks are read after they settle, however slow the machine
+  await page.addStyleTag({ content: '*, *::before, *::after { transition: none !important; animation: none !important; }' });
   await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
   for (let i = 0; i < max; i++) {
     await page.keyboard.press('Tab');

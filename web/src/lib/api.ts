@@ -52,7 +52,9 @@ export async function request<T>(method: string, path: string, o: RequestOptions
     const d = (data ?? {}) as { code?: string; message?: string; details?: Record<string, unknown> };
     const retry = Number(res.headers.get('retry-after'));
     const err = new ApiError(res.status, d.code ?? 'http_' + res.status, d.message ?? res.statusText, d.details, Number.isFinite(retry) && retry > 0 ? retry : undefined);
-    if (res.status === 401 && !path.startsWith('/v1/auth/') && onUnauthenticated) onUnauthenticated();
+    // only 'unauthenticated' means the session is gone; other 401s (reauthentication_required, a wrong
+    // current password) are answers to this request
+    if (res.status === 401 && err.code === 'unauthenticated' && onUnauthenticated) onUnauthenticated();
     throw err;
   }
   return data as T;
