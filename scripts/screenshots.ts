@@ -54,12 +54,12 @@ const sections: Record<string, () => Promise<void>> = {};
 sections.signin = async () => {
   const { context, page } = await newPage(browser, srv.url);
   await page.goto('/signin');
-  await page.getByLabel(/tenant/i).fill('northwind');
-  await page.getByLabel(/email/i).fill(tom.email);
-  await page.getByRole('button', { name: /continue|next/i }).click();
-  await page.getByLabel(/password/i).first().fill(DEMO_PASSWORD);
-  await page.getByRole('button', { name: /continue|sign in|next/i }).click();
-  await page.getByText(/authenticator/i).first().waitFor();
+  await page.getByLabel('Organization').fill('northwind');
+  await page.getByLabel('Email').fill(tom.email);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByRole('textbox', { name: 'Password' }).fill(DEMO_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByLabel('Authenticator code').waitFor();
   await shot(page, 'signin-second-factor');
   await context.close();
 };
@@ -69,7 +69,8 @@ sections.security = async () => {
   const { context, page } = await signedIn(tom);
   await page.goto('/security');
   await heading(page, 'Sign-in & security');
-  await page.getByText(/Signed in/).first().waitFor();
+  await page.getByRole('tab', { name: 'Sign-in methods' }).waitFor();
+  await page.getByText(/Authenticator app/).first().waitFor();
   await shot(page, 'security');
   await context.close();
 };

@@ -9,7 +9,7 @@ export function IdentityChip({ email, tenant, onChange }: { email: string; tenan
           <Text span fw={600}>{email}</Text>
           <Text span c="dimmed"> · {tenant}</Text>
         </Text>
-        <Button variant="subtle" size="compact-sm" onClick={onChange} aria-label="Use a different account">Change</Button>
+        <Button variant="subtle" size="compact-sm" onClick={onChange} aria-label="Use a different account" style={{ flexShrink: 0 }}>Change</Button>
       </Group>
     </Paper>
   );
