@@ -36,12 +36,20 @@ export async function startServer(config: Config, opts: { services?: Services } 
   const s = opts.services ?? (await openServices(config));
   if (config.mode === 'dev' && config.generatedKey) s.log.warn('dev mode: using a generated encryption key kept in the data directory; set CALLWARDEN_ENCRYPTION_KEY and CALLWARDEN_MODE=production for real use');
   if (config.bootstrapAdminEmail) {
-    const r = await createOperator(s, { email: config.bootstrapAdminEmail, password: config.bootstrapAdminPassword, origin: { ip: null, userAgent: null, requestId: null, channel: 'system' }, onlyIfEmpty: true });
-    if (r.created) s.log.info({ email: config.bootstrapAdminEmail }, 'platform operator created');
+    try {
+      const r = await createOperator(s, { email: config.bootstrapAdminEmail, password: config.bootstrapAdminPassword, origin: { ip: null, userAgent: null, requestId: null, channel: 'system' }, onlyIfEmpty: true });
+      if (r.created) s.log.info({ email: config.bootstrapAdminEmail }, 'platform operator created');
+    } catch (e) {
+      // Several instances starting together on an empty store all try; one wins and the others meet
+      // its rows (a duplicate platform tenant or operator). Only an error on a still-empty store is real.
+      if ((await s.store.tenants.list()).length === 0) throw e;
+      s.log.info({ email: config.bootstrapAdminEmail, reason: (e as Error).message }, 'platform operator bootstrapped by another instance');
+    }
   }
   // Rate limits shared by every instance through Redis when configured (they fail closed if it is down).
   const redis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 }) : undefined;
   redis?.on('error', (err: Error) => s.log.warn({ err: { message: err.message } }, 'redis error'));
+  if (!redis && s.store.kind === 'postgres') s.log.warn('REDIS_URL is not set: rate limits are counted in this process only; with several instances set REDIS_URL so that they share them');
   const limiters = createLimiters({ ipPerMinute: config.ipAttemptsPerMinute, identifierPerMinute: config.identifierAttemptsPerMinute, redis });
   const app = await buildApp(s, { limiters });
   const address = await app.listen({ host: config.host, port: config.port });
