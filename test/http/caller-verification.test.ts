@@ -4,11 +4,9 @@
  * assertion verifies offline against the tenant's JWKS; and the code appears in no API response,
  * log line or audit row.
  */
-import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import pino from 'pino';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDelivery } from '../../src/delivery/setup.js';
 import type { DeliveryWorker } from '../../src/delivery/worker.js';
@@ -16,13 +14,14 @@ import { buildApp } from '../../src/http/app.js';
 import { createServices } from '../../src/services/context.js';
 import { httpPeer, type HttpPeer } from '../delivery/peers.js';
 import { api, json, seed, signIn, STRONG, testApp, type TestApp } from '../helpers/app.js';
+import { smtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 
 describe('caller verification with real delivery', () => {
   let t: TestApp;
   let peer: HttpPeer;
-  let smtp: SMTPServer;
+  let smtp: SmtpSink | undefined;
   let worker: DeliveryWorker | undefined;
-  const mails: string[] = [];
+  let mails: string[] = [];
   const logLines: string[] = [];
   const responses: string[] = [];
   let agent: string;
@@ -44,24 +43,12 @@ describe('caller verification with real delivery', () => {
   };
 
   beforeAll(async () => {
-    smtp = new SMTPServer({
-      logger: false,
-      disabledCommands: ['STARTTLS'],
-      authOptional: true,
-      onData(stream, _session, cb) {
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => {
-          mails.push(Buffer.concat(chunks).toString('utf8'));
-          cb();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+    smtp = await smtpSink();
+    mails = smtp.mails;
     peer = await httpPeer(() => ({ status: 201, json: { sid: 'SM0123456789abcdef0123456789abcdef' } }));
     const base = await testApp({
       env: {
-        CALLWARDEN_SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
+        CALLWARDEN_SMTP_URL: smtp.url,
         CALLWARDEN_MAIL_FROM: 'Acme <no-reply@acme.test>',
         CALLWARDEN_SMS_PROVIDER: 'twilio',
         CALLWARDEN_TWILIO_BASE_URL: peer.url,
@@ -97,7 +84,7 @@ describe('caller verification with real delivery', () => {
     await worker?.stop();
     await t.close();
     await peer.close();
-    await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    await smtp?.close();
   });
 
   const start = async (interactionId: string, extra: Record<string, unknown> = {}) => {

@@ -8,11 +8,10 @@
  * customers.reveal reveals the national id with a reason (audited, masked again after 30 s); an
  * agent without the permission has no Reveal button.
  */
-import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { api, json, STRONG } from '../helpers/app.js';
+import { smtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { callerFixture } from '../helpers/callers.js';
 import { browserAvailable, launchBrowser, newPage, startConsoleServer, type ConsoleServer } from './harness.js';
 
@@ -61,9 +60,9 @@ const holds = (text: string, code: string) => new RegExp(`(?<!\\d)${code}(?!\\d)
 describe.skipIf(!browserAvailable())('agent desktop', () => {
   let srv: ConsoleServer;
   let browser: Browser;
-  let smtp: SMTPServer;
+  let smtp: SmtpSink | undefined;
   let f: Awaited<ReturnType<typeof callerFixture>>;
-  const mails: string[] = [];
+  let mails: string[] = [];
 
   /** The code in the first email to `to` that arrives after `after` mails. */
   const nextCode = (after: number, to = 'dana@example.com') =>
@@ -78,23 +77,11 @@ describe.skipIf(!browserAvailable())('agent desktop', () => {
     );
 
   beforeAll(async () => {
-    smtp = new SMTPServer({
-      logger: false,
-      disabledCommands: ['STARTTLS'],
-      authOptional: true,
-      onData(stream, _session, cb) {
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => {
-          mails.push(Buffer.concat(chunks).toString('utf8'));
-          cb();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+    smtp = await smtpSink();
+    mails = smtp.mails;
     srv = await startConsoleServer({
       env: {
-        CALLWARDEN_SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
+        CALLWARDEN_SMTP_URL: smtp.url,
         CALLWARDEN_MAIL_FROM: 'Acme <no-reply@acme.test>',
         CALLWARDEN_DELIVERY_INTERVAL_MS: '100',
       },
@@ -112,7 +99,7 @@ describe.skipIf(!browserAvailable())('agent desktop', () => {
   afterAll(async () => {
     await browser?.close();
     await srv?.close();
-    await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()));
+    await smtp?.close();
   });
 
   it('an agent verifies a caller with an emailed code and the PIN; the code never reaches the page', async () => {

@@ -7,13 +7,11 @@
 import { Alert, Center, Loader, Stack, Text } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { authProblem, type AuthProblem, type AuthStep } from '../components/auth/auth-errors';
 import { AuthLayout, StepHeading } from '../components/auth/AuthLayout';
 import { flowApi, totpEnrollment, type FlowView, type StepResult, type TotpEnrollment } from '../components/auth/flow';
 import { ProblemAlert } from '../components/auth/ProblemAlert';
 import { SecondFactorForm } from '../components/auth/SecondFactorForm';
-import { useCooldown } from '../components/auth/use-cooldown';
-import { ApiError } from '../lib/api';
+import { useAuthStep } from '../components/auth/use-auth-step';
 import { navigate, useLocation } from '../lib/router';
 import { useSession } from '../lib/session';
 import { EnrollStep } from './signin/EnrollStep';
@@ -38,9 +36,7 @@ export function SignInPage() {
   const [tenant, setTenant] = useState(() => search.get('tenant')?.trim().toLowerCase() || lastTenant.get());
   const [email, setEmail] = useState(() => search.get('email') ?? '');
   const [stage, setStage] = useState<Stage>({ step: 'identify' });
-  const [problem, setProblem] = useState<AuthProblem | null>(null);
-  const [busy, setBusy] = useState(false);
-  const cooldown = useCooldown();
+  const { problem, setProblem, busy, cooldown, run, flowOver } = useAuthStep(() => setStage({ step: 'restart' }));
   const next = search.get('next');
   const arrivedSignedIn = useRef<boolean | null>(null);
 
@@ -78,28 +74,10 @@ export function SignInPage() {
         setStage({ step: 'enroll', flow: r.flow, token: t, enrollment: totpEnrollment(r) });
         return;
       default:
-        setProblem(authProblem(r.flow.state === 'failed' ? new ApiError(429, 'flow_failed', '') : new ApiError(410, 'flow_expired', ''), 'password'));
-        setStage({ step: 'restart' });
+        flowOver(r.flow.state);
     }
   }, [finish]);
 
-  /** Runs one step with progress and errors in words; false when it failed. */
-  const run = async (kind: AuthStep, fn: () => Promise<void>): Promise<boolean> => {
-    setBusy(true);
-    setProblem(null);
-    try {
-      await fn();
-      return true;
-    } catch (e) {
-      const p = authProblem(e, kind);
-      setProblem(p);
-      cooldown.start(p.retryAfterSeconds);
-      if (p.restart) setStage({ step: 'restart' });
-      return false;
-    } finally {
-      setBusy(false);
-    }
-  };
 
   const start = (t: string, e: string) =>
     run('identify', async () => {
@@ -186,7 +164,7 @@ export function SignInPage() {
       return (
         <AuthLayout title="Save your recovery codes" width={480}>
           <StepHeading title="Save your recovery codes">Your authenticator app is set up. If you lose your phone, each code below signs you in once. They are shown only now.</StepHeading>
-          <SavedCodesStep codes={stage.codes} who={{ email, tenant }} busy={busy} onContinue={() => { setBusy(true); void finish(stage.result).finally(() => setBusy(false)); }} />
+          <SavedCodesStep codes={stage.codes} who={{ email, tenant }} busy={busy} onContinue={() => void run('enroll', () => finish(stage.result))} />
         </AuthLayout>
       );
     case 'restart':

@@ -4,13 +4,12 @@
  */
 import { Button, Group, Modal, PasswordInput, Stack, Text } from '@mantine/core';
 import { useState, type FormEvent } from 'react';
-import { api, ApiError } from '../../lib/api';
+import { api } from '../../lib/api';
 import { useSession } from '../../lib/session';
-import { authProblem, type AuthProblem, type AuthStep } from './auth-errors';
 import { flowApi, type FlowView, type StepResult } from './flow';
 import { ProblemAlert } from './ProblemAlert';
 import { SecondFactorForm } from './SecondFactorForm';
-import { useCooldown } from './use-cooldown';
+import { useAuthStep } from './use-auth-step';
 
 type Step = { step: 'password'; flow?: FlowView; token?: string } | { step: 'factor'; flow: FlowView; token: string } | { step: 'restart' };
 
@@ -26,33 +25,14 @@ function ReauthBody({ purpose, onDone, onCancel }: { purpose: string; onDone(): 
   const { me } = useSession();
   const [step, setStep] = useState<Step>({ step: 'password' });
   const [password, setPassword] = useState('');
-  const [problem, setProblem] = useState<AuthProblem | null>(null);
-  const [busy, setBusy] = useState(false);
-  const cooldown = useCooldown();
+  const { problem, setProblem, busy, cooldown, run, flowOver } = useAuthStep(() => setStep({ step: 'restart' }));
 
   const advance = (r: StepResult, token: string) => {
     if (r.session || r.flow.state === 'completed') return onDone();
     if (r.flow.state === 'second_factor') return setStep({ step: 'factor', flow: r.flow, token: r.flowToken ?? token });
-    setProblem(authProblem(r.flow.state === 'failed' ? new ApiError(429, 'flow_failed', '') : new ApiError(410, 'flow_expired', ''), 'password'));
-    setStep({ step: 'restart' });
+    flowOver(r.flow.state);
   };
 
-  const run = async (kind: AuthStep, fn: () => Promise<void>): Promise<boolean> => {
-    setBusy(true);
-    setProblem(null);
-    try {
-      await fn();
-      return true;
-    } catch (e) {
-      const p = authProblem(e, kind);
-      setProblem(p);
-      cooldown.start(p.retryAfterSeconds);
-      if (p.restart) setStep({ step: 'restart' });
-      return false;
-    } finally {
-      setBusy(false);
-    }
-  };
 
   const submitPassword = (e: FormEvent) => {
     e.preventDefault();
