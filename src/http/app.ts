@@ -11,7 +11,8 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import type { Services } from '../services/context.js';
 import { enterStatementCounter } from '../storage/db.js';
 import { consoleDir, registerConsole } from './console.js';
-import { installErrorHandler } from './error-handler.js';
+import { frameworkErrorHandler, installErrorHandler } from './error-handler.js';
+import { rejectNulCharacters } from './nul-guard.js';
 import { createLimiters, type Limiters } from './rate-limit.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { approvalRoutes } from './routes/approvals.js';
@@ -44,6 +45,7 @@ export async function buildApp(s: Services, opts: AppOptions = {}): Promise<Fast
     loggerInstance: (opts.logger === false ? s.log.child({}, { level: 'silent' }) : s.log) as FastifyBaseLogger,
     trustProxy: s.config.trustProxy,
     bodyLimit: 64 * 1024,
+    frameworkErrors: frameworkErrorHandler,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{8,64}$/.test(given) ? given : randomUUID();
@@ -70,6 +72,7 @@ export async function buildApp(s: Services, opts: AppOptions = {}): Promise<Fast
     void reply.header('x-content-type-options', 'nosniff');
     return payload;
   });
+  app.addHook('preValidation', rejectNulCharacters);
   installErrorHandler(app as unknown as FastifyInstance);
   await app.register(cookie);
   await app.register(swagger, {

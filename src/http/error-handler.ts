@@ -1,5 +1,5 @@
 /** Every error leaves as `{ code, message, requestId, details? }` with the status of its code. */
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError, errorCodes, type ErrorCode } from '../domain/errors.js';
 
@@ -33,7 +33,7 @@ export function installErrorHandler(app: FastifyInstance): void {
     } else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
       code = err.statusCode === 413 ? 'payload_too_large' : err.statusCode === 415 ? 'unsupported_media_type' : err.statusCode === 429 ? 'rate_limited' : 'invalid_request';
       message = errorCodes[code].message;
-    } else if (DB_DOWN.has(String((err as { code?: string }).code)) || /Connection terminated|timeout exceeded when trying to connect/.test(err.message)) {
+    } else if (DB_DOWN.has(String((err as { code?: string }).code)) || /Connection terminated|timeout exceeded when trying to connect|encountered a connection error and is not queryable/.test(err.message)) {
       code = 'unavailable';
       message = errorCodes.unavailable.message;
       req.log.error({ err: { message: err.message, code: err.code } }, 'storage unavailable');
@@ -49,4 +49,21 @@ export function installErrorHandler(app: FastifyInstance): void {
   app.setNotFoundHandler((req, reply) => {
     void reply.status(404).send({ code: 'not_found', message: errorCodes.not_found.message, requestId: req.id });
   });
+}
+
+/**
+ * Fastify's `frameworkErrors` option: errors raised while routing, before any route or hook runs
+ * (a malformed percent-encoding in the path, a path parameter over maxParamLength). Without it
+ * Fastify answers its own `{ error, code: "FST_ERR_...", message: "'<path>' is ..." }`, outside the
+ * registry and echoing the path; this answers like every other error.
+ */
+export function frameworkErrorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  const code: ErrorCode = err.code === 'FST_ERR_BAD_URL' || err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'invalid_request' : 'internal';
+  if (code === 'internal') req.log.error({ err }, 'routing error');
+  void reply
+    .status(errorCodes[code].status)
+    .header('x-request-id', req.id)
+    .header('cache-control', 'no-store')
+    .header('x-content-type-options', 'nosniff')
+    .send({ code, message: errorCodes[code].message, requestId: req.id });
 }

@@ -55,7 +55,7 @@ export function tenantRoutes(s: Services): FastifyPluginAsyncZod {
         summary: 'Save a new policy version (validated, versioned, audited)',
         description: '`version` must be the version you read (optimistic concurrency); a stale one answers 409.',
         params: tenantParam,
-        body: z.object({ version: z.number().int().min(0), policy: z.record(z.string(), z.unknown()) }),
+        body: z.object({ version: z.number().int().min(0).max(2_147_483_647), policy: z.record(z.string(), z.unknown()) }),
         response: { 200: policyOut, ...errors },
       },
     }, async (req) => {
