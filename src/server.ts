@@ -47,7 +47,9 @@ export async function startServer(config: Config, opts: { services?: Services } 
     }
   }
   // Rate limits shared by every instance through Redis when configured (they fail closed if it is down).
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 }) : undefined;
+  // commandTimeout: a Redis that accepts connections but does not answer (frozen, overloaded, a
+  // half-open connection) must refuse attempts promptly too, not hold each one until the client gives up.
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000, commandTimeout: 1000 }) : undefined;
   redis?.on('error', (err: Error) => s.log.warn({ err: { message: err.message } }, 'redis error'));
   if (!redis && s.store.kind === 'postgres') s.log.warn('REDIS_URL is not set: rate limits are counted in this process only; with several instances set REDIS_URL so that they share them');
   const limiters = createLimiters({ ipPerMinute: config.ipAttemptsPerMinute, identifierPerMinute: config.identifierAttemptsPerMinute, redis });

@@ -11,13 +11,14 @@ import { hmac } from '../crypto/tokens.js';
 import { AppError } from '../domain/errors.js';
 import type { CallerMethod } from '../domain/verification-policy.js';
 import { normalizeCode } from '../factors/factor.js';
-import { audit } from '../services/audit-log.js';
+import { audit, eventRecord } from '../services/audit-log.js';
 import { renderMessage } from '../services/templates.js';
 import type { Origin, Services } from '../services/context.js';
+import { AuditRepo } from '../storage/repositories/audit.js';
 import { OutboxRepo } from '../storage/repositories/outbox.js';
 import { VerificationRepo } from '../storage/repositories/verifications.js';
 import { maskContact } from '../customers/masking.js';
-import { claimVerificationAttempt, completeMethod, recentlyChanged, stepEvent, verificationPolicy, verificationState, type Actor } from './verification.js';
+import { claimVerificationAttempt, completeMethodSpending, recentlyChanged, stepEvent, verificationPolicy, verificationState, type Actor } from './verification.js';
 
 export type CodeChannel = 'sms' | 'voice' | 'email';
 
@@ -88,12 +89,7 @@ export async function sendCode(s: Services, a: { tenantId: string; id: string; c
   const code = newCode(policy.code.digits);
   const expiresAt = new Date(now.getTime() + policy.code.ttlMinutes * 60_000);
   const text = await message(s, v, a.channel, code, policy.code.ttlMinutes);
-  // the code row and its message are written together (transactional outbox)
-  await s.store.db.transaction().execute(async (trx) => {
-    await new VerificationRepo(trx).putCode({ id: randomUUID(), verification_id: v.id, tenant_id: a.tenantId, contact_id: contact.id, channel: a.channel, code_hash: codeHash(s, v.id, code), created_at: now, expires_at: expiresAt });
-    await new OutboxRepo(trx).add({ id: randomUUID(), tenantId: a.tenantId, channel: a.channel, recipient: contact.value, template: `verification_code_${a.channel}`, subject: text.subject, body: text.body, locale: text.locale, expiresAt, now });
-  });
-  await audit(s, {
+  const sent = eventRecord(s, {
     tenantId: a.tenantId,
     type: 'verification.code_sent',
     outcome: 'success',
@@ -101,6 +97,13 @@ export async function sendCode(s: Services, a: { tenantId: string; id: string; c
     target: { type: 'verification', id: v.id },
     origin: a.origin,
     data: { contactId: contact.id, destination: masked, channel: a.channel, resend: last !== undefined },
+  });
+  // the code row, its message and its event are written together (transactional outbox): a crash
+  // never leaves a code on its way to the customer that the audit log does not show
+  await s.store.db.transaction().execute(async (trx) => {
+    await new VerificationRepo(trx).putCode({ id: randomUUID(), verification_id: v.id, tenant_id: a.tenantId, contact_id: contact.id, channel: a.channel, code_hash: codeHash(s, v.id, code), created_at: now, expires_at: expiresAt });
+    await new OutboxRepo(trx).add({ id: randomUUID(), tenantId: a.tenantId, channel: a.channel, recipient: contact.value, template: `verification_code_${a.channel}`, subject: text.subject, body: text.body, locale: text.locale, expiresAt, now });
+    await new AuditRepo(trx).append(sent);
   });
   return { sent: true as const, channel: a.channel, contactId: contact.id, destination: masked, expiresAt: expiresAt.toISOString(), resendAvailableAt: new Date(now.getTime() + cooldownMs).toISOString() };
 }
@@ -113,10 +116,12 @@ export async function checkCode(s: Services, a: { tenantId: string; id: string; 
   const code = normalizeCode(a.code);
   const live = last && !last.consumed_at && !last.superseded_at && last.expires_at > now;
   const matches = live && /^\d{4,10}$/.test(code) && timingSafeEqual(codeHash(s, v.id, code), last.code_hash);
-  if (!matches || !(await s.store.verifications.consumeCode(last.id, now))) {
+  // the code is spent in the transaction that records the method (and the verified state)
+  const done = matches ? await completeMethodSpending(s, v, { ...a, method }, (trx) => new VerificationRepo(trx).consumeCode(last.id, now)) : undefined;
+  if (!done) {
     const reason = !last ? 'no_code_sent' : !live ? (last.consumed_at ? 'code_used' : last.expires_at <= now ? 'code_expired' : 'code_replaced') : matches ? 'code_used' : 'wrong_code';
     await stepEvent(s, v, { ...a, method }, 'failure', { reason });
     throw new AppError('invalid_code', { attemptsLeft: Math.max(0, v.attempts_left), state: v.attempts_left <= 0 ? 'failed' : 'pending', reason });
   }
-  return completeMethod(s, v, { ...a, method });
+  return done;
 }

@@ -10,11 +10,13 @@ import { maskContact } from '../customers/masking.js';
 import { normalizeLocale } from '../delivery/templates.js';
 import { AppError, fail } from '../domain/errors.js';
 import { evaluateLevel, type CallerMethod, type LevelStatus, type VerificationPolicy } from '../domain/verification-policy.js';
-import { audit } from '../services/audit-log.js';
+import { audit, eventRecord, type EventInput } from '../services/audit-log.js';
 import { signAssertion } from '../services/assertions.js';
 import type { Origin, Services } from '../services/context.js';
 import { currentPolicy } from '../services/policies.js';
-import type { VerificationRow } from '../storage/repositories/verifications.js';
+import type { Db } from '../storage/db.js';
+import { AuditRepo } from '../storage/repositories/audit.js';
+import { VerificationRepo, type VerificationRow } from '../storage/repositories/verifications.js';
 import { assessRisk, withFailedAttempts, type Risk } from './verification-risk.js';
 
 export type VerificationState = 'pending' | 'verified' | 'failed' | 'expired' | 'canceled';
@@ -142,8 +144,9 @@ export async function startVerification(
     failedAttempts: 0,
   });
   const level = risk.score >= policy.risk.stepUpAtScore ? policy.risk.highLevel : requested;
-  const v = await s.store.verifications.create({
-    id: randomUUID(),
+  const id = randomUUID();
+  const row = {
+    id,
     tenant_id: a.tenantId,
     customer_id: a.customerId,
     interaction_id: a.interactionId,
@@ -152,7 +155,7 @@ export async function startVerification(
     started_by_id: a.actor.id,
     level,
     requested_level: requested,
-    state: 'pending',
+    state: 'pending' as const,
     attempts_left: policy.attempts,
     risk,
     caller_ani: ani,
@@ -160,15 +163,21 @@ export async function startVerification(
     created_at: now,
     updated_at: now,
     expires_at: new Date(now.getTime() + policy.flowTtlMinutes * 60_000),
-  });
-  await audit(s, {
+  };
+  const started = eventRecord(s, {
     tenantId: a.tenantId,
     type: 'verification.started',
     outcome: 'info',
     actor: a.actor,
-    target: { type: 'verification', id: v.id },
+    target: { type: 'verification', id },
     origin: a.origin,
     data: { customerId: a.customerId, interactionId: a.interactionId, level, requestedLevel: requested, riskScore: risk.score, steppedUp: level !== requested },
+  });
+  // the flow and its event together: a crash never leaves a flow nobody was told about and the log does not show
+  const v = await s.store.db.transaction().execute(async (trx) => {
+    const created = await new VerificationRepo(trx).create(row);
+    await new AuditRepo(trx).append(started);
+    return created;
   });
   return view(s, v);
 }
@@ -209,7 +218,11 @@ export async function claimVerificationAttempt(s: Services, a: { tenantId: strin
 }
 
 export function stepEvent(s: Services, v: VerificationRow, a: { actor: Actor; method: string; origin: Origin }, outcome: 'success' | 'failure', data: Record<string, unknown> = {}) {
-  return audit(s, {
+  return audit(s, stepEventInput(v, a, outcome, data));
+}
+
+function stepEventInput(v: VerificationRow, a: { actor: Actor; method: string; origin: Origin }, outcome: 'success' | 'failure', data: Record<string, unknown> = {}): EventInput {
+  return {
     tenantId: v.tenant_id,
     type: 'verification.step',
     outcome,
@@ -217,39 +230,78 @@ export function stepEvent(s: Services, v: VerificationRow, a: { actor: Actor; me
     target: { type: 'verification', id: v.id },
     origin: a.origin,
     data: { method: a.method, customerId: v.customer_id, interactionId: v.interaction_id, ...data },
-  });
+  };
 }
 
 /** Records a completed method; when the level is then satisfied, marks the flow verified and signs the assertion. */
 export async function completeMethod(s: Services, v: VerificationRow, a: { actor: Actor; method: CallerMethod; origin: Origin }): Promise<VerificationView> {
+  return (await completeMethodSpending(s, v, a))!;
+}
+
+/**
+ * `completeMethod` that first spends what the method used up (`spend`, e.g. a one-time code) in the
+ * same transaction; undefined, with nothing written, when `spend` finds it already spent. The spend,
+ * the method, the verified state and their audit events are committed together, so a crash or a
+ * lost database connection never leaves a code spent without its method, a level met without the
+ * verified state, or a verified flow without its event.
+ */
+export async function completeMethodSpending(
+  s: Services,
+  v: VerificationRow,
+  a: { actor: Actor; method: CallerMethod; origin: Origin },
+  spend?: (trx: Db) => Promise<boolean>,
+): Promise<VerificationView | undefined> {
   const now = s.clock();
-  const updated = (await s.store.verifications.addMethod(v.id, a.method, now)) ?? v;
-  await stepEvent(s, updated, a, 'success');
   const policy = await verificationPolicy(s, v.tenant_id);
-  if (!evaluateLevel(policy, updated.level, updated.completed_methods as CallerMethod[]).satisfied) return view(s, updated);
-  const customer = await s.store.customers.byId(v.tenant_id, v.customer_id);
-  const tenant = await s.store.tenants.byId(v.tenant_id);
-  const signed = await signAssertion(s, {
-    tenantId: v.tenant_id,
-    tenantSlug: tenant?.slug ?? '',
-    customerId: v.customer_id,
-    externalId: customer?.external_id ?? null,
-    interactionId: v.interaction_id,
-    verificationId: v.id,
-    methods: updated.completed_methods,
-    level: updated.level,
-    verifiedAt: now,
+  const satisfied = (methods: string[]) => evaluateLevel(policy, v.level, methods as CallerMethod[]).satisfied;
+  const sign = async (methods: string[]) => {
+    const customer = await s.store.customers.byId(v.tenant_id, v.customer_id);
+    const tenant = await s.store.tenants.byId(v.tenant_id);
+    const signed = await signAssertion(s, {
+      tenantId: v.tenant_id,
+      tenantSlug: tenant?.slug ?? '',
+      customerId: v.customer_id,
+      externalId: customer?.external_id ?? null,
+      interactionId: v.interaction_id,
+      verificationId: v.id,
+      methods,
+      level: v.level,
+      verifiedAt: now,
+    });
+    return { ...signed, methods };
+  };
+  // What the flow will hold once the method is added (`v` is the row the attempt claim returned).
+  // When that meets the level the assertion is signed before the transaction, which then holds its
+  // connection for its own statements only (the tenant's key may have to be read or created).
+  const expected = v.completed_methods.includes(a.method) ? v.completed_methods : [...v.completed_methods, a.method];
+  let signed = satisfied(expected) ? await sign(expected) : undefined;
+  const written = await s.store.db.transaction().execute(async (trx) => {
+    if (spend && !(await spend(trx))) return undefined;
+    const repo = new VerificationRepo(trx);
+    const updated = (await repo.addMethod(v.id, a.method, now)) ?? v;
+    const events: EventInput[] = [stepEventInput(updated, a, 'success')];
+    let done: VerificationRow | undefined;
+    const met = satisfied(updated.completed_methods);
+    if (met) {
+      if (!signed || signed.methods.join() !== updated.completed_methods.join()) signed = await sign(updated.completed_methods);
+      done = await repo.markVerified(v.id, signed.jti, now);
+      if (done) {
+        events.push({
+          tenantId: v.tenant_id,
+          type: 'verification.verified',
+          outcome: 'success',
+          actor: a.actor,
+          target: { type: 'verification', id: v.id },
+          origin: a.origin,
+          data: { customerId: v.customer_id, interactionId: v.interaction_id, level: done.level, methods: done.completed_methods, assertionId: signed.jti },
+        });
+      }
+    }
+    await new AuditRepo(trx).append(events.map((e) => eventRecord(s, e)));
+    return { updated, done, met };
   });
-  const done = await s.store.verifications.markVerified(v.id, signed.jti, now);
-  if (!done) return view(s, (await s.store.verifications.byId(v.tenant_id, v.id)) ?? updated);
-  await audit(s, {
-    tenantId: v.tenant_id,
-    type: 'verification.verified',
-    outcome: 'success',
-    actor: a.actor,
-    target: { type: 'verification', id: v.id },
-    origin: a.origin,
-    data: { customerId: v.customer_id, interactionId: v.interaction_id, level: done.level, methods: done.completed_methods, assertionId: signed.jti },
-  });
-  return view(s, done, { assertion: signed.jwt });
+  if (!written) return undefined;
+  if (written.done && signed) return view(s, written.done, { assertion: signed.jwt });
+  if (!written.met) return view(s, written.updated);
+  return view(s, (await s.store.verifications.byId(v.tenant_id, v.id)) ?? written.updated);
 }

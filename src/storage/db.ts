@@ -54,6 +54,13 @@ export async function openDatabase(opts: { url?: string; dataDir?: string; poolS
     pool.on('error', () => {
       /* an idle client lost its connection; the next checkout reconnects */
     });
+    pool.on('connect', (client) => {
+      // A connection that breaks while checked out but between statements (inside a transaction, or
+      // between checkout and its first query; e.g. PostgreSQL restarting) emits 'error' with no query
+      // to take it: without a listener that is an uncaught exception that ends the process. Its next
+      // statement fails instead ("... is not queryable": 503), and the pool discards it on release.
+      client.on('error', () => undefined);
+    });
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), log });
     return { db, kind: 'postgres', close: () => db.destroy() };
   }
