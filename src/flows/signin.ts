@@ -262,6 +262,9 @@ export async function confirmFlowEnrollment(s: Services, a: { id: string; token:
   if (!flow) throw new AppError('flow_state');
   const enrolled: EventInput = { tenantId: user.tenantId, type: 'factor.enrolled', outcome: 'success', actor: { type: 'user', id: user.id }, target: { type: 'factor', id: c.flow.pending_factor_id }, origin: a.origin, data: { kind: 'totp', forced: true } };
   const recoveryCodes = await s.recovery.issue({ tenantId: user.tenantId, id: user.id }, c.now);
+  // as for any other binding (self-service.ts): the mailbox owner hears of it, even if someone else
+  // with the password did the enrolling
+  await queueEmail(s, { tenantId: user.tenantId, to: user.email, ...templates.factorChanged({ action: 'added', label: 'Authenticator app' }) });
   const done = await finish(s, flow, user, c.policy, a.origin, { grace: false, events: [attemptEventInput(flow, 'totp', 'success', a.origin, { enrollment: true }), enrolled] });
   return { ...done, recoveryCodes };
 }

@@ -1,6 +1,6 @@
 /**
- * Knowledge factors for callers: the PIN (keyed as DTMF digits) and security questions. The PIN has
- * a failure counter per customer across verifications (the same attempt gate as staff factors), so a
+ * Knowledge factors for callers: the PIN (keyed as DTMF digits) and security questions. Each has a
+ * failure counter per customer across verifications (the same attempt gate as staff factors), so a
  * caller cannot reset the count by calling again. Questions are asked from the customer's set; after
  * a wrong answer another question is asked (the fallback); they never satisfy a level alone.
  */
@@ -60,11 +60,22 @@ export async function answerQuestion(s: Services, a: { tenantId: string; id: str
   const v = await claimVerificationAttempt(s, { ...a, method: 'question' });
   const question = (await s.store.customers.questions(v.customer_id)).find((q) => q.id === v.asked_question_id);
   if (!question) throw new AppError('flow_state', undefined, 'Ask a question first.');
+  // as for the PIN: a new call (a new verification) brings no new guesses
+  const now = s.clock();
+  const rules = lockoutRules((await currentPolicy(s, a.tenantId)).policy);
+  const subject = customerFactorSubject(v.customer_id, 'question');
+  const verdict = await s.gate.enter(subject, rules, now);
+  if (!verdict.allowed) {
+    await stepEvent(s, v, { ...a, method: 'question' }, 'failure', { reason: verdict.reason, questionId: question.id });
+    throw gateError(verdict);
+  }
   const ok = await s.hasher.verify(question.answer_hash, knowledgeInput(s, 'answer', normalizeAnswer(a.answer)));
   if (!ok) {
+    await s.gate.failed(subject, verdict, rules, now);
     await s.store.verifications.askQuestion(v.id, null, question.id);
     await stepEvent(s, v, { ...a, method: 'question' }, 'failure', { reason: 'wrong_answer', questionId: question.id });
     throw new AppError('invalid_code', { attemptsLeft: Math.max(0, v.attempts_left), state: v.attempts_left <= 0 ? 'failed' : 'pending' }, 'The answer is not correct.');
   }
+  await s.gate.succeeded(subject);
   return completeMethod(s, v, { ...a, method: 'question' });
 }

@@ -12,6 +12,7 @@ import { lockoutRules, mfaModeFor } from '../domain/policy.js';
 import { queueEmail, templates } from '../delivery/notices.js';
 import { checkPassword, normalizePassword } from '../factors/password-rules.js';
 import { passwordSubject } from '../flows/attempt-gate.js';
+import { gateError } from '../flows/flow-errors.js';
 import type { TenantRow } from '../storage/repositories/tenants.js';
 import type { UserRow } from '../storage/repositories/users.js';
 import { audit } from './audit-log.js';
@@ -131,10 +132,22 @@ export async function changePassword(s: Services, a: { tenantId: string; userId:
   const user = await s.store.users.byId(a.tenantId, a.userId);
   const tenant = await s.store.tenants.byId(a.tenantId);
   if (!user || !tenant) throw new AppError('unauthenticated');
+  // the current password is checked as at sign-in, on the same failure counter: a stolen session is
+  // no way to guess it without limit
+  const subject = passwordSubject(a.tenantId, user.email);
+  const rules = lockoutRules((await currentPolicy(s, a.tenantId)).policy);
+  const attempt = await s.gate.enter(subject, rules, s.clock());
+  const failure = (reason: string) => audit(s, { tenantId: a.tenantId, type: 'user.password_change', outcome: 'failure', actor: { type: 'user', id: user.id }, target: { type: 'user', id: user.id }, origin: a.origin, data: { reason } });
+  if (!attempt.allowed) {
+    await failure(attempt.reason);
+    throw gateError(attempt);
+  }
   if (!(await s.password.verifyHash(user.password_hash, a.current))) {
-    await audit(s, { tenantId: a.tenantId, type: 'user.password_change', outcome: 'failure', actor: { type: 'user', id: user.id }, target: { type: 'user', id: user.id }, origin: a.origin, data: { reason: 'wrong_current_password' } });
+    await s.gate.failed(subject, attempt, rules, s.clock());
+    await failure('wrong_current_password');
     throw new AppError('invalid_credentials', undefined, 'The current password is not correct.');
   }
+  await s.gate.succeeded(subject);
   const ctx = await passwordContext(s, a.tenantId, user.roles, user.email, tenant.name);
   const verdict = checkPassword(a.next, ctx);
   if (!verdict.ok) throw new AppError('weak_password', { reasons: verdict.reasons });
