@@ -3,7 +3,7 @@
  * Callwarden server sustains, next to the argon2id floor measured in the same run.
  *
  *   npx tsx bench/signin.ts [--store pglite|postgres] [--clients N]... [--seconds S] [--users U|auto]
- *   npm run bench -- --store postgres
+ *   npm run bench:signin -- --store postgres
  *
  * 1. argon2id floor (lib/floor.ts): PasswordHasher with the server's parameters (src/config/defaults.ts);
  *    the time of one verify alone (median) and the verifies/s with availableParallelism() and 2x in flight.
