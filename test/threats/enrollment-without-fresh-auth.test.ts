@@ -19,9 +19,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invitationToken, seed, STRONG } from '../helpers/app.js';
-import { updatePolicy, withTotp } from '../helpers/flows.js';
+import { notices as queued, updatePolicy, withTotp } from '../helpers/flows.js';
 import { Attacker, totpCode, type Reply } from './attacker.js';
 import { startTarget, type Target } from './server.js';
+import { reauthenticate, signInTotp } from './steps.js';
 
 const ELEVEN_MINUTES = 11 * 60_000;
 
@@ -160,5 +161,83 @@ describe('enrollment without fresh authentication', () => {
     expect((await x.del(`/v1/me/factors/${ana.factorId}`, { token })).status).toBe(200);
     const sent = await notices('ana@acme.test');
     expect(sent).toEqual(expect.arrayContaining(['recovery_codes_regenerated', 'factor_removed']));
+  });
+});
+
+describe('enrollment without fresh authentication: each change after re-authentication, with its notice', () => {
+  let t: Target;
+  let x: Attacker;
+  let seeded: Awaited<ReturnType<typeof seed>>;
+  const ana = 'ana@acme.test';
+  const ben = 'ben@acme.test';
+  let anaTotp: Awaited<ReturnType<typeof withTotp>>;
+
+  beforeAll(async () => {
+    t = await startTarget();
+    x = new Attacker(t.url);
+    seeded = await seed(t, { users: [{ email: ana, roles: ['agent'] }, { email: ben, roles: ['agent'] }] });
+    anaTotp = await withTotp(t, seeded.users[ana]!.token!);
+  });
+  afterAll(async () => {
+    x.close();
+    await t.close();
+  });
+
+  const factors = async (token: string) => (await x.get('/v1/me/factors', { token })).json.factors as Array<{ id: string; kind: string; remaining?: number }>;
+  const expectStale = (r: Reply) => {
+    expect(r.status, r.text).toBe(401);
+    expect(r.code).toBe('reauthentication_required');
+    expect(r.json.details.maxAgeSeconds).toBe(600);
+  };
+
+  it('refuses to add an authenticator app 11 minutes after sign-in, and allows it after re-authentication', async () => {
+    const token = await x.signIn('acme', ben, STRONG);
+    const begun = await x.post('/v1/me/factors/totp', { token });
+    expect(begun.status).toBe(201); // fresh: allowed
+
+    t.clock.advance(ELEVEN_MINUTES);
+    expect((await x.get('/v1/me', { token })).status).toBe(200); // the session itself is still alive
+    expectStale(await x.post(`/v1/me/factors/totp/${begun.json.factorId}/confirm`, { token, body: { code: totpCode(begun.json.secret, t.clock.now()) } }));
+    expectStale(await x.post('/v1/me/factors/totp', { token }));
+    expect((await factors(token)).map((f) => f.kind)).not.toContain('totp');
+    expect(await queued(t, ben, 'factor_added')).toHaveLength(0);
+
+    const fresh = await reauthenticate(x, t, token);
+    const again = await x.post('/v1/me/factors/totp', { token: fresh });
+    expect(again.status).toBe(201);
+    const confirmed = await x.post(`/v1/me/factors/totp/${again.json.factorId}/confirm`, { token: fresh, body: { code: totpCode(again.json.secret, t.clock.now()) } });
+    expect(confirmed.status).toBe(200);
+    expect((await factors(fresh)).map((f) => f.kind)).toContain('totp');
+    expect(await queued(t, ben, 'factor_added')).toHaveLength(1);
+  });
+
+  it('refuses to remove a factor or regenerate recovery codes 11 minutes after sign-in, and allows both after re-authentication', async () => {
+    const { secret, factorId, recoveryCodes } = anaTotp;
+    expect(recoveryCodes).toHaveLength(10);
+    const token = await signInTotp(x, t, 'acme', ana, secret);
+    const sent = { removed: (await queued(t, ana, 'factor_removed')).length, regenerated: (await queued(t, ana, 'recovery_codes_regenerated')).length };
+
+    t.clock.advance(ELEVEN_MINUTES);
+    expectStale(await x.del(`/v1/me/factors/${factorId}`, { token }));
+    expectStale(await x.post('/v1/me/recovery-codes', { token }));
+    const unchanged = await factors(token);
+    expect(unchanged.map((f) => f.id)).toContain(factorId);
+    expect(unchanged.find((f) => f.kind === 'recovery_code')?.remaining).toBe(10);
+    expect((await queued(t, ana, 'factor_removed')).length).toBe(sent.removed);
+    expect((await queued(t, ana, 'recovery_codes_regenerated')).length).toBe(sent.regenerated);
+
+    const fresh = await reauthenticate(x, t, token, secret);
+    const regen = await x.post('/v1/me/recovery-codes', { token: fresh });
+    expect(regen.status).toBe(200);
+    expect(regen.json.recoveryCodes).toHaveLength(10);
+    expect(regen.json.recoveryCodes).not.toContain(recoveryCodes[0]);
+    expect((await queued(t, ana, 'recovery_codes_regenerated')).length).toBe(sent.regenerated + 1);
+
+    const removed = await x.del(`/v1/me/factors/${factorId}`, { token: fresh });
+    expect(removed.status).toBe(200);
+    expect((await factors(fresh)).map((f) => f.id)).not.toContain(factorId);
+    const removedNotices = await queued(t, ana, 'factor_removed');
+    expect(removedNotices.length).toBe(sent.removed + 1);
+    expect(removedNotices[0]!.channel).toBe('email');
   });
 });
