@@ -19,6 +19,11 @@
  *  - then triggers every message that goes to an account or a contact (setup link, recovery-code
  *    notice, caller code): each one reaches exactly one SMTP recipient, the stored plain address.
  *
+ * And, from the former in-process suite: `normalizeEmail` itself on quoted, look-alike and compatible
+ * spellings (NFKC: full-width letters, ligatures, the Kelvin sign), an invitation of each refused with
+ * nothing queued, a compatible spelling invited once as its plain address, and sign-in with any
+ * compatible spelling of the identifier.
+ *
  * Fails when: `normalizeEmail` accepts quoted, commented, listed or non-ASCII addresses (nodemailer
  * would split `a@x, b@y` into two recipients), or validates before folding (tried: a loose
  * `normalizeEmail` fails three of these tests); a message is addressed from request input instead of
@@ -29,7 +34,8 @@ import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { providersFromConfig } from '../../src/delivery/setup.js';
 import { DeliveryWorker } from '../../src/delivery/worker.js';
-import { invitationToken, STRONG } from '../helpers/app.js';
+import { normalizeEmail } from '../../src/domain/identifiers.js';
+import { invitationToken, seed, STRONG } from '../helpers/app.js';
 import { callerFixture } from '../helpers/callers.js';
 import { withTotp } from '../helpers/flows.js';
 import { Attacker } from './attacker.js';
@@ -175,5 +181,108 @@ describe('look-alike email addresses', () => {
     const sent = await x.post(`/v1/tenants/acme/verifications/${v.json.id}/codes`, { token: agent, body: { contactId: folded.json.contacts[0].id, channel: 'email' } });
     expect(sent.status, sent.text).toBe(200);
     expect(await deliver()).toEqual([['dana2@example.com']]);
+  });
+});
+
+/** Refused by `normalizeEmail` (and so as invitations). */
+const REFUSED = [
+  '"ana@evil.test"@acme.test', // quoted local part hiding another address
+  '"ana"@acme.test',
+  '"ana..x"@acme.test',
+  '\u0430na@acme.test', // Cyrillic a
+  'ana@\u0430cme.test', // Cyrillic a in the domain
+  'ana@acme.t\u0435st', // Cyrillic e in the TLD
+  '\u0130nes@acme.test', // dotted capital I: lower-cases to i + combining dot
+  'ana\u200b@acme.test', // zero-width space
+  'ana@acme.test@evil.test',
+  'ana(comment)@acme.test',
+  'ana@acme.test,evil@evil.test',
+  'ana@[192.0.2.1]',
+  'ana..b@acme.test',
+];
+
+/** Compatible spellings and the plain address they fold to. */
+const FOLDED_TO: Array<[string, string]> = [
+  ['\uff22\uff25\uff2e@acme.test', 'ben@acme.test'], // full-width BEN
+  ['\ufb01ona@acme.test', 'fiona@acme.test'], // fi ligature
+  ['\u212aim@ACME.test ', 'kim@acme.test'], // Kelvin sign K
+];
+
+describe('normalizeEmail', () => {
+  it('refuses quoted, look-alike and malformed addresses', () => {
+    for (const raw of REFUSED) expect(normalizeEmail(raw), JSON.stringify(raw)).toBeNull();
+  });
+
+  it('folds compatible spellings to one plain ASCII address', () => {
+    for (const [raw, plain] of FOLDED_TO) expect(normalizeEmail(raw)).toBe(plain);
+  });
+});
+
+describe('invitations and sign-in with look-alike addresses', () => {
+  let t: Target;
+  let x: Attacker;
+  let seeded: Awaited<ReturnType<typeof seed>>;
+  let token: string;
+
+  beforeAll(async () => {
+    t = await startTarget();
+    x = new Attacker(t.url);
+    seeded = await seed(t, { users: [{ email: 'admin@acme.test', roles: ['tenant_admin'] }] });
+    token = seeded.users['admin@acme.test']!.token!;
+  });
+  afterAll(async () => {
+    x.close();
+    await t.close();
+  });
+
+  const invite = (email: string) => x.post('/v1/tenants/acme/users', { token, body: { email, roles: ['agent'] } });
+  const outboxSize = async () => (await t.s.store.outbox.list({ tenantId: seeded.tenantId, limit: 200 })).length;
+  const emails = async () => ((await x.get('/v1/tenants/acme/users', { token })).json.users as Array<{ email: string }>).map((u) => u.email);
+
+  it('refuses to invite quoted and look-alike addresses, and sends nothing', async () => {
+    const before = { outbox: await outboxSize(), users: await emails() };
+    for (const raw of REFUSED) {
+      const r = await invite(raw);
+      expect(r.status, JSON.stringify(raw)).toBe(400);
+      expect(r.code).toBe('invalid_request');
+      expect(r.json.details).toEqual({ field: 'email' });
+    }
+    expect(await outboxSize()).toBe(before.outbox);
+    expect(await emails()).toEqual(before.users);
+  });
+
+  it('invites a compatible spelling as the plain address, once, and sends the link there', async () => {
+    for (const [raw, plain] of FOLDED_TO) {
+      const r = await invite(raw);
+      expect(r.status).toBe(201);
+      expect(r.json.email).toBe(plain);
+      const [sent, ...more] = (await t.s.store.outbox.list({ recipient: plain, limit: 10 })).filter((m) => m.template === 'invitation');
+      expect(sent).toBeDefined();
+      expect(more).toHaveLength(0);
+      expect(await t.s.store.outbox.list({ recipient: raw, limit: 10 })).toHaveLength(0);
+      // Any other spelling of the same address is the same user.
+      for (const again of [plain, plain.toUpperCase(), ` ${plain} `, raw]) {
+        const dup = await invite(again);
+        expect(dup.status, again).toBe(409);
+        expect(dup.code).toBe('already_exists');
+      }
+    }
+  });
+
+  it('signs in with any compatible spelling of the identifier', async () => {
+    const accepted = await x.post('/v1/invitations/accept', { body: { token: await invitationToken(t.s, 'ben@acme.test'), password: STRONG } });
+    expect(accepted.status).toBe(200);
+    expect(accepted.json.email).toBe('ben@acme.test');
+    for (const spelling of ['\uff42\uff45\uff4e@\uff41\uff43\uff4d\uff45.test', 'BEN@acme.test', ' ben@acme.test ']) {
+      const { flow } = await x.startFlow('acme', spelling);
+      const pw = await x.password(flow, STRONG);
+      expect(pw.res.status, spelling).toBe(200);
+      expect((await x.get('/v1/me', { token: pw.res.json.session.token })).json.email).toBe('ben@acme.test');
+    }
+    // A look-alike identifier names nobody: it fails like any unknown user.
+    const { flow } = await x.startFlow('acme', 'b\u0435n@acme.test');
+    const pw = await x.password(flow, STRONG);
+    expect(pw.res.status).toBe(401);
+    expect(pw.res.code).toBe('invalid_credentials');
   });
 });

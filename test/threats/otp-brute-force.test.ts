@@ -17,17 +17,26 @@
  *  - the caller's PIN and security answers: a failure count per customer across verifications (a new
  *    call does not bring new guesses). The answers had none: fixed with this suite (docs/threats.md).
  *
+ * A second part (from the former in-process suite, NIST RL-2 and OBV-7) reads the counter itself:
+ * 100 wrong TOTP codes, each one checked (every back-off waited out, a new flow whenever one is spent
+ * or about to expire), leave the counter at 100; the right code is refused (423) then and a day later
+ * in a new flow, and works after an administrator's unlock, which clears the counter; an attempt made
+ * during the back-off is refused unchecked (429 with a wait) and still counted.
+ *
  * Fails when: the counter is per flow instead of per factor (the back-off never starts); the hard cap
  * (100) is missing or off by one (tried: 101 attempts get through); a success of the password step
  * resets the TOTP counter; a caller verification's budget is restored by a resend or not shared
  * between channels; a knowledge factor has no per-customer counter.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { invitationToken, STRONG } from '../helpers/app.js';
+import { defaultPolicy, lockoutRules } from '../../src/domain/policy.js';
+import { backoffDelayMs, factorSubject } from '../../src/flows/attempt-gate.js';
+import { invitationToken, seed, STRONG } from '../helpers/app.js';
 import { callerFixture, lastCodeTo } from '../helpers/callers.js';
 import { withTotp } from '../helpers/flows.js';
 import { Attacker, totpCode, wrongCode, type FlowHandle } from './attacker.js';
 import { startTarget, type Target } from './server.js';
+import { atSecondFactor } from './steps.js';
 
 describe('OTP brute force', () => {
   let t: Target;
@@ -219,4 +228,90 @@ describe('OTP brute force', () => {
     // the fixture's admin session may have idled out while the clock moved: sign in again
     return x.signIn('acme', 'admin@acme.test', STRONG);
   }
+});
+
+describe('TOTP brute-force cap', () => {
+  let t: Target;
+  let x: Attacker;
+  let seeded: Awaited<ReturnType<typeof seed>>;
+  const ana = 'ana@acme.test';
+  const boss = 'boss@acme.test';
+  let secret: string;
+
+  beforeAll(async () => {
+    t = await startTarget();
+    x = new Attacker(t.url);
+    seeded = await seed(t, { users: [{ email: ana, roles: ['agent'] }, { email: boss, roles: ['tenant_admin'] }] });
+    secret = (await withTotp(t, seeded.users[ana]!.token!)).secret;
+  });
+  afterAll(async () => {
+    x.close();
+    await t.close();
+  });
+
+  const counter = async () => (await t.s.store.counters.get(factorSubject(seeded.users[ana]!.id, 'totp')))?.failures ?? 0;
+
+  it('refuses the right code after 100 consecutive failures, across flows and waits, until an admin unlock', async () => {
+    const rules = lockoutRules(defaultPolicy());
+    const flowTtlMs = t.s.config.flowTtlSeconds * 1000;
+    let flow: FlowHandle | undefined;
+    let left = 0;
+    let expiresAt = 0;
+
+    // 100 wrong codes, each one actually checked: the clock skips every backoff delay, and a new flow
+    // is opened whenever the current one has spent its budget (5 failed steps) or would expire.
+    for (let i = 0; i < 100; i++) {
+      const wait = backoffDelayMs(i, rules);
+      if (wait > 0) t.clock.advance(wait + 1_000);
+      if (!flow || left === 0 || t.clock.now().getTime() > expiresAt - 5_000) {
+        flow = await atSecondFactor(x, 'acme', ana);
+        left = t.s.config.flowAttemptBudget;
+        expiresAt = t.clock.now().getTime() + flowTtlMs;
+      }
+      const r = await x.factor(flow, 'totp', wrongCode(secret, t.clock.now(), i));
+      expect(r.status, `attempt ${i + 1}: ${r.text}`).toBe(401);
+      expect(r.code).toBe('invalid_factor');
+      left--;
+    }
+    expect(await counter()).toBe(100);
+
+    // The 101st attempt, with the right code, after waiting out the longest backoff.
+    t.clock.advance(rules.backoffMaxMs + 1_000);
+    const right = await x.factor(await atSecondFactor(x, 'acme', ana), 'totp', totpCode(secret, t.clock.now()));
+    expect(right.status).toBe(423);
+    expect(right.code).toBe('factor_locked');
+    expect(right.json.session).toBeUndefined();
+
+    // A day later, in a brand-new flow: asking again does not reset the count.
+    t.clock.advance(24 * 3_600_000);
+    const before = await counter();
+    const flowAfter = await atSecondFactor(x, 'acme', ana);
+    expect(await counter()).toBe(before);
+    const later = await x.factor(flowAfter, 'totp', totpCode(secret, t.clock.now()));
+    expect(later.status).toBe(423);
+    expect(later.code).toBe('factor_locked');
+
+    // An administrator unlocks the user: the right code works again.
+    const adminToken = await x.signIn('acme', boss, STRONG);
+    const unlock = await x.post(`/v1/tenants/acme/users/${seeded.users[ana]!.id}/unlock`, { token: adminToken });
+    expect(unlock.status).toBe(200);
+    expect(await counter()).toBe(0);
+    const after = await x.factor(await atSecondFactor(x, 'acme', ana), 'totp', totpCode(secret, t.clock.now()));
+    expect(after.status).toBe(200);
+    expect(after.json.session.token).toEqual(expect.any(String));
+  });
+
+  it('refuses early attempts during backoff and still counts them', async () => {
+    // After 5 failures each further attempt must wait; one made too early is refused unchecked.
+    const rules = lockoutRules(defaultPolicy());
+    for (let i = 0; i < rules.backoffAfter; i++) {
+      const r = await x.factor(await atSecondFactor(x, 'acme', ana), 'totp', wrongCode(secret, t.clock.now(), i));
+      expect(r.status).toBe(401);
+    }
+    const early = await x.factor(await atSecondFactor(x, 'acme', ana), 'totp', totpCode(secret, t.clock.now()));
+    expect(early.status).toBe(429);
+    expect(early.code).toBe('too_many_attempts');
+    expect(early.json.details.retryAfterSeconds).toBeGreaterThan(0);
+    expect(await counter()).toBe(rules.backoffAfter + 1);
+  });
 });

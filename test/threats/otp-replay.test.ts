@@ -17,16 +17,23 @@
  * the used-code check, the OpenBao bug being the other order. Of parallel spellings of one code,
  * exactly one wins.
  *
+ * From the former in-process suite: with the default back-off, a used code and its whitespace and
+ * dash variants are refused in a new flow (each audited as `replayed`) while that flow still accepts
+ * the next unused code; and, on PGlite and on PostgreSQL, 50 parallel submissions of one code on one
+ * flow, and one code on 10 parallel flows, give exactly one session, with the code check widened (a
+ * spy that waits inside `verify`) so that several requests are inside it at once.
+ *
  * Fails when: the replay ledger is keyed by the submitted string instead of the time step; a used
  * caller code is not marked consumed; a caller code is not bound to its verification; a recovery
  * code is compared after a normalization the spend does not share.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { invitationToken, STRONG } from '../helpers/app.js';
+import { invitationToken, seed, STRONG } from '../helpers/app.js';
 import { callerFixture, lastCodeTo } from '../helpers/callers.js';
-import { updatePolicy, withTotp } from '../helpers/flows.js';
+import { auditEvents, raceBackends, updatePolicy, widenRace, withTotp } from '../helpers/flows.js';
 import { Attacker, parallel, tally, totpCode, type FlowHandle } from './attacker.js';
 import { startTarget, type Target } from './server.js';
+import { atSecondFactor } from './steps.js';
 
 /** Spellings of `c` (six ASCII digits), with whether the server is expected to fold them onto `c`. */
 function spellings(c: string): Array<[string, string, boolean]> {
@@ -195,5 +202,115 @@ describe('OTP replay', () => {
       reasons.push(`${r.status} ${r.json.details?.reason}`);
     }
     expect(reasons).toEqual(Array(4).fill('400 code_used'));
+  });
+});
+
+describe('OTP replay in a new flow', () => {
+  let t: Target;
+  let x: Attacker;
+  let seeded: Awaited<ReturnType<typeof seed>>;
+  const ana = 'ana@acme.test';
+
+  beforeAll(async () => {
+    t = await startTarget();
+    x = new Attacker(t.url);
+    seeded = await seed(t, { users: [{ email: ana, roles: ['agent'] }] });
+  });
+  afterAll(async () => {
+    x.close();
+    await t.close();
+  });
+
+  it('refuses a code that completed a sign-in, in a new flow and in whitespace/dash variants', async () => {
+    const { secret } = await withTotp(t, seeded.users[ana]!.token!);
+    const code = totpCode(secret, t.clock.now());
+
+    const first = await x.factor(await atSecondFactor(x, 'acme', ana), 'totp', code);
+    expect(first.status).toBe(200);
+    expect(first.json.session.token).toEqual(expect.any(String));
+
+    const again = await atSecondFactor(x, 'acme', ana);
+    const variants = [code, `${code.slice(0, 3)} ${code.slice(3)}`, ` ${code} `, `${code.slice(0, 3)}-${code.slice(3)}`];
+    for (const v of variants) {
+      const r = await x.factor(again, 'totp', v);
+      expect(r.status, `variant ${JSON.stringify(v)}`).toBe(401);
+      expect(r.code).toBe('invalid_factor');
+      expect(r.json.session).toBeUndefined();
+    }
+    // Each variant was normalized and recognized as the used code (not refused as malformed).
+    const reasons = (await auditEvents(t, seeded.tenantId, { type: 'auth.attempt', outcome: 'failure' }))
+      .filter((e) => e.targetId === again.id)
+      .map((e) => (e.data as { reason?: string }).reason);
+    expect(reasons).toEqual(variants.map(() => 'replayed'));
+
+    // The same flow still accepts the next, unused code: only the replay was refused.
+    t.clock.advance(30_000);
+    const fresh = totpCode(secret, t.clock.now());
+    expect(fresh).not.toBe(code);
+    const ok = await x.factor(again, 'totp', fresh);
+    expect(ok.status).toBe(200);
+    expect(ok.json.session.token).toEqual(expect.any(String));
+  });
+});
+
+describe.each(await raceBackends())('OTP replay by racing one code (%s)', (backend) => {
+  let t: Target;
+  let x: Attacker;
+  let seeded: Awaited<ReturnType<typeof seed>>;
+  const ben = 'ben@acme.test';
+  const cy = 'cy@acme.test';
+
+  beforeAll(async () => {
+    t = await startTarget({ backend });
+    x = new Attacker(t.url);
+    seeded = await seed(t, { users: [ben, cy].map((email) => ({ email, roles: ['agent'] })) });
+  });
+  afterAll(async () => {
+    x.close();
+    await t.close();
+  });
+
+  const liveSessions = async (token: string) => {
+    const r = await x.get('/v1/me/sessions', { token });
+    expect(r.status).toBe(200);
+    return (r.json.sessions as unknown[]).length;
+  };
+
+  it('50 parallel submissions of one valid code on one flow yield exactly one session', async () => {
+    const { secret } = await withTotp(t, seeded.users[ben]!.token!);
+    const before = await liveSessions(seeded.users[ben]!.token!);
+    const flow = await atSecondFactor(x, 'acme', ben);
+    const code = totpCode(secret, t.clock.now());
+    const verify = widenRace(t.s.registry.get('totp')!, 'verify');
+    const results = await parallel(50, () => x.factor(flow, 'totp', code, { fresh: true }));
+    const checks = verify.mock.calls.length;
+    verify.mockRestore();
+
+    const winners = results.filter((r) => r.status === 200 && typeof r.json?.session?.token === 'string');
+    expect(winners, JSON.stringify(tally(results))).toHaveLength(1);
+    // Every other request was refused with one of the expected errors (no 5xx, no second session).
+    const others = Object.keys(tally(results)).filter((k) => k !== '200 ok');
+    expect(others.length).toBeGreaterThan(0);
+    for (const k of others) {
+      expect(['401 invalid_factor', '401 flow_invalid', '409 flow_state', '429 flow_failed', '429 too_many_attempts']).toContain(k);
+    }
+    // The race was real: several requests were checking the code at the same time.
+    expect(checks).toBeGreaterThan(1);
+    expect(await liveSessions(winners[0]!.json.session.token)).toBe(before + 1);
+  });
+
+  it('one code raced across 10 parallel flows yields exactly one session', async () => {
+    const { secret } = await withTotp(t, seeded.users[cy]!.token!);
+    const before = await liveSessions(seeded.users[cy]!.token!);
+    const flows = await parallel(10, () => atSecondFactor(x, 'acme', cy));
+    const code = totpCode(secret, t.clock.now());
+    const verify = widenRace(t.s.registry.get('totp')!, 'verify');
+    const results = await Promise.all(flows.map((f) => x.factor(f, 'totp', code, { fresh: true })));
+    const checks = verify.mock.calls.length;
+    verify.mockRestore();
+    expect(checks).toBeGreaterThan(1);
+    const winners = results.filter((r) => r.status === 200);
+    expect(winners, JSON.stringify(tally(results))).toHaveLength(1);
+    expect(await liveSessions(winners[0]!.json.session.token)).toBe(before + 1);
   });
 });
