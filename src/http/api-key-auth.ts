@@ -7,6 +7,7 @@ import type { FastifyRequest } from 'fastify';
 import { AppError } from '../domain/errors.js';
 import { authenticateApiKey, type ApiKeyPrincipal, type ApiKeyScope } from '../services/api-keys.js';
 import type { Services } from '../services/context.js';
+import { bearerToken } from './auth.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -17,8 +18,7 @@ declare module 'fastify' {
 /** onRequest hook: a live API key of an enabled tenant holding `scope` (401 otherwise; 403 without the scope). */
 export function requireApiKey(s: Services, scope: ApiKeyScope) {
   return async (req: FastifyRequest) => {
-    const h = req.headers.authorization;
-    const key = h?.startsWith('Bearer ') ? h.slice(7).trim() : undefined;
+    const key = bearerToken(req.headers.authorization);
     const k = key ? await authenticateApiKey(s, key) : undefined;
     if (!k) throw new AppError('unauthenticated', undefined, 'A valid API key is required.');
     if (!k.scopes.includes(scope)) throw new AppError('forbidden', { scope }, 'This API key does not have the needed scope.');

@@ -19,10 +19,18 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * The credentials of an `Authorization: Bearer <token>` header. The scheme name is case-insensitive
+ * (RFC 9110 11.1: `bearer`, `BEARER` and `Bearer` are the same scheme); undefined for any other scheme.
+ */
+export function bearerToken(header: string | undefined): string | undefined {
+  const m = /^bearer[ \t]+(\S.*)$/i.exec(header ?? '');
+  const token = m?.[1]?.trim();
+  return token ? token : undefined;
+}
+
 export function sessionToken(req: FastifyRequest): string | undefined {
-  const h = req.headers.authorization;
-  if (h?.startsWith('Bearer ')) return h.slice(7).trim();
-  return req.cookies?.[SESSION_COOKIE];
+  return bearerToken(req.headers.authorization) ?? req.cookies?.[SESSION_COOKIE];
 }
 
 export function origin(req: FastifyRequest): Origin {
