@@ -11,9 +11,15 @@
  * secret afterwards is refused too. A flow's budget (5) and a verification's budget (5) admit exactly
  * 5 of a burst. Of 50 parallel right caller codes exactly one wins. Run on PostgreSQL with a pool of
  * 20 connections, where the requests really do run at once, when it answers on 127.0.0.1:5432 (always
- * in CI); else on PGlite, which runs one statement at a time (the same guarantees, weaker evidence;
- * test/security/parallel-lockout.test.ts covers both in-process). On PostgreSQL the test also checks
- * that the server really had many of the requests in flight together.
+ * in CI); else on PGlite, which runs one statement at a time (the same guarantees, weaker evidence).
+ * On PostgreSQL the test also checks that the server really had many of the requests in flight
+ * together.
+ *
+ * A second part (from the former in-process suite) runs on both backends, with the code check and
+ * the password hash widened (a spy that waits inside `verify`, so that the parallel requests are all
+ * inside it at once): 20 parallel wrong codes on one flow with a budget of 20 count 20 failures; with
+ * the default budget exactly 5 of 20 reach the check, all 20 are counted and audited (5 `wrong`, 15
+ * `flow_budget_spent`); 20 parallel wrong passwords count 20 on the password counter.
  *
  * Fails when: the counter is read and then written (a lost update undercounts the burst); the budget
  * check is a read followed by an update (more than 5 get through); the code is consumed without a
@@ -21,11 +27,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { passwordSubject, factorSubject } from '../../src/flows/attempt-gate.js';
-import { invitationToken, STRONG } from '../helpers/app.js';
+import { invitationToken, seed, STRONG } from '../helpers/app.js';
 import { callerFixture, lastCodeTo } from '../helpers/callers.js';
-import { raceBackends, withTotp } from '../helpers/flows.js';
-import { Attacker, parallel, tally, totpCode, wrongCode } from './attacker.js';
+import { auditEvents, raceBackends, widenRace, withTotp } from '../helpers/flows.js';
+import { Attacker, parallel, tally, totpCode, wrongCode, type FlowHandle } from './attacker.js';
 import { startTarget, type Target } from './server.js';
+import { atSecondFactor } from './steps.js';
 
 const backend = (await raceBackends()).includes('postgres') ? 'postgres' : 'pglite';
 
@@ -130,6 +137,99 @@ describe(`parallel attempts against the lockout (${backend})`, () => {
     const c = tally(right);
     expect(c['200 ok']).toBe(1);
     expect(right.find((r) => r.status === 200)!.json.state).toBe('verified');
-    expect(Object.keys(c).filter((k) => k !== '200 ok').every((k) => /^(400 invalid_code|409 flow_state|429 too_many_attempts)$/.test(k)), JSON.stringify(c)).toBe(true);
+    const losers = Object.keys(c).filter((k) => k !== '200 ok');
+    expect(losers.reduce((n, k) => n + c[k]!, 0), JSON.stringify(c)).toBe(49); // the 49 others are all accounted for (an empty list would pass .every)
+    expect(losers.every((k) => /^(400 invalid_code|409 flow_state|429 too_many_attempts)$/.test(k)), JSON.stringify(c)).toBe(true);
+  });
+});
+
+const users = [
+  { email: 'ana@acme.test', roles: ['agent'] },
+  { email: 'ben@acme.test', roles: ['agent'] },
+  { email: 'cy@acme.test', roles: ['agent'] },
+];
+
+/** 20 different wrong codes submitted at once on one flow, one connection each; returns the replies and how many reached the code check. */
+async function burst20(t: Target, x: Attacker, secret: string, flow: FlowHandle) {
+  const codes = Array.from({ length: 20 }, (_, i) => wrongCode(secret, t.clock.now(), i));
+  const verify = widenRace(t.s.registry.get('totp')!, 'verify');
+  const results = await Promise.all(codes.map((c) => x.factor(flow, 'totp', c, { fresh: true })));
+  const checked = verify.mock.calls.length;
+  verify.mockRestore();
+  return { results, checked };
+}
+
+describe.each(await raceBackends())('parallel attempts against lockout, the check widened (%s)', (backend) => {
+  describe('with a flow budget of 20', () => {
+    let t: Target;
+    let x: Attacker;
+    let seeded: Awaited<ReturnType<typeof seed>>;
+    beforeAll(async () => {
+      t = await startTarget({ backend, env: { CALLWARDEN_FLOW_ATTEMPTS: '20' } });
+      x = new Attacker(t.url);
+      seeded = await seed(t, { users: [users[0]!] });
+    });
+    afterAll(async () => {
+      x.close();
+      await t.close();
+    });
+
+    it('20 parallel wrong codes on one flow count 20 failures', async () => {
+      const ana = seeded.users['ana@acme.test']!;
+      const { secret } = await withTotp(t, ana.token!);
+      const { results, checked } = await burst20(t, x, secret, await atSecondFactor(x, 'acme', 'ana@acme.test'));
+      const byStatus = tally(results);
+      expect(byStatus['200 ok'], JSON.stringify(byStatus)).toBeUndefined();
+      expect(Object.keys(byStatus).length).toBeGreaterThan(0);
+      for (const k of Object.keys(byStatus)) expect(['401 invalid_factor', '429 too_many_attempts']).toContain(k);
+      expect(checked).toBeGreaterThan(1);
+      expect((await t.s.store.counters.get(factorSubject(ana.id, 'totp')))?.failures).toBe(20);
+    });
+  });
+
+  describe('with the default flow budget (5)', () => {
+    let t: Target;
+    let x: Attacker;
+    let seeded: Awaited<ReturnType<typeof seed>>;
+    beforeAll(async () => {
+      t = await startTarget({ backend });
+      x = new Attacker(t.url);
+      seeded = await seed(t, { users: users.slice(1) });
+    });
+    afterAll(async () => {
+      x.close();
+      await t.close();
+    });
+
+    it('lets exactly 5 of 20 parallel codes reach the check, and counts all 20 attempts', async () => {
+      const ben = seeded.users['ben@acme.test']!;
+      const { secret } = await withTotp(t, ben.token!);
+      const flow = await atSecondFactor(x, 'acme', 'ben@acme.test');
+      const { results, checked } = await burst20(t, x, secret, flow);
+
+      expect(tally(results)).toEqual({ '401 invalid_factor': 5, '429 flow_failed': 15 });
+      expect(checked).toBe(5);
+      expect((await t.s.store.counters.get(factorSubject(ben.id, 'totp')))?.failures).toBe(20);
+      // Every attempt, checked or refused for the spent budget, left a failure in the audit log.
+      const events = (await auditEvents(t, seeded.tenantId, { type: 'auth.attempt', outcome: 'failure' })).filter((e) => e.targetId === flow.id);
+      const reasons = events.map((e) => (e.data as { reason: string }).reason).sort();
+      expect(reasons).toEqual([...Array(15).fill('flow_budget_spent'), ...Array(5).fill('wrong')]);
+    });
+
+    it('counts every one of 20 parallel wrong passwords on the password counter', async () => {
+      const email = 'cy@acme.test';
+      const flows = await parallel(20, () => x.startFlow('acme', email));
+      const hasher = widenRace(t.s.hasher, 'verify');
+      const results = await Promise.all(flows.map(({ flow }, i) => x.password(flow, `wrong password number ${i}`, { fresh: true })));
+      const checked = hasher.mock.calls.length;
+      hasher.mockRestore();
+
+      const byStatus = tally(results.map((r) => r.res));
+      expect(byStatus['200 ok'], JSON.stringify(byStatus)).toBeUndefined();
+      expect(Object.keys(byStatus).length).toBeGreaterThan(0);
+      for (const k of Object.keys(byStatus)) expect(['401 invalid_credentials', '429 too_many_attempts']).toContain(k);
+      expect(checked).toBeGreaterThan(1);
+      expect((await t.s.store.counters.get(passwordSubject(seeded.tenantId, email)))?.failures).toBe(20);
+    });
   });
 });
