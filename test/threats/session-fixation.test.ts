@@ -14,6 +14,11 @@
  * be new (id and token), go only to the response that completed the flow, and leave the planted
  * values as they were; a re-authentication must replace the token; logout must kill it.
  *
+ * From the former in-process suite (ASVS 7.4.1, 7.4.2): a planted value sent as bearer and cookie at
+ * every step is never adopted; re-authentication keeps the session id, moves `authTime` and retires
+ * the old token; logout kills the bearer token and the cookie alike; disabling a user ends all of
+ * their sessions at once, and enabling them again brings none back.
+ *
  * Fails when: the server reuses a presented cookie as the new session (fixation); the flow keeps its
  * token across steps (the attacker's copy follows the victim's progress); GET /v1/auth/flows/{id}
  * discloses the session of a completed flow; re-authentication keeps the old token valid.
@@ -21,8 +26,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seed, STRONG } from '../helpers/app.js';
 import { withTotp } from '../helpers/flows.js';
-import { Attacker, sessionCookie, totpCode } from './attacker.js';
+import { Attacker, sessionCookie, totpCode, type Reply } from './attacker.js';
 import { startTarget, type Target } from './server.js';
+import { signInTotp } from './steps.js';
 
 describe('session fixation', () => {
   let t: Target;
@@ -136,5 +142,121 @@ describe('session fixation', () => {
     for (const q of ['token', 'session', 'cw_session', 'access_token', 'sid']) {
       expect((await x.get(`/v1/me?${q}=${token}`)).status, q).toBe(401);
     }
+  });
+});
+
+describe('session fixation: tokens at each step, re-authentication, logout, disabling', () => {
+  let t: Target;
+  let x: Attacker;
+  let seeded: Awaited<ReturnType<typeof seed>>;
+  const ana = 'ana@acme.test';
+  const boss = 'boss@acme.test';
+  let secret: string;
+
+  beforeAll(async () => {
+    t = await startTarget();
+    x = new Attacker(t.url);
+    seeded = await seed(t, { users: [{ email: ana, roles: ['agent'] }, { email: boss, roles: ['tenant_admin'] }, { email: 'leo@acme.test', roles: ['agent'] }] });
+    secret = (await withTotp(t, seeded.users[ana]!.token!)).secret;
+  });
+  afterAll(async () => {
+    x.close();
+    await t.close();
+  });
+
+  const me = (token: string | undefined) => x.get('/v1/me', token === undefined ? {} : { token });
+  const readFlow = (id: string, token: string) => x.get(`/v1/auth/flows/${id}`, { flow: token });
+  const expectCode = (r: Reply, status: number, code: string) => {
+    expect(r.status).toBe(status);
+    expect(r.code).toBe(code);
+  };
+
+  it('changes the flow token after each successful step and refuses the old one', async () => {
+    const start = await x.startFlow('acme', ana);
+    const t0 = start.flow;
+    expect((await readFlow(t0.id, t0.token)).status).toBe(200);
+
+    const pw = await x.password(t0, STRONG);
+    expect(pw.res.status).toBe(200);
+    const t1 = pw.next;
+    expect(t1.token).toEqual(expect.any(String));
+    expect(t1.token).not.toBe(t0.token);
+    expectCode(await readFlow(t0.id, t0.token), 401, 'flow_invalid');
+    expectCode(await x.password(t0, STRONG).then((r) => r.res), 401, 'flow_invalid');
+    expectCode(await x.factor(t0, 'totp', totpCode(secret, t.clock.now())), 401, 'flow_invalid');
+    expect((await readFlow(t1.id, t1.token)).json.flow.state).toBe('second_factor');
+
+    const done = await x.factor(t1, 'totp', totpCode(secret, t.clock.now()));
+    expect(done.status).toBe(200);
+    expect(done.json.flowToken).toBeUndefined();
+    expectCode(await readFlow(t1.id, t1.token), 401, 'flow_invalid');
+    // The session token is none of the flow tokens.
+    expect([t0.token, t1.token]).not.toContain(done.json.session.token);
+  });
+
+  it('never adopts a session token the client brought along', async () => {
+    t.clock.advance(31_000);
+    const planted = 'planted-by-attacker-0123456789abcdef';
+    const o = { cookie: `cw_session=${planted}`, token: planted };
+    const start = (await x.post('/v1/auth/flows', { ...o, body: { tenant: 'acme', identifier: ana } })).json;
+    const pw = (await x.post(`/v1/auth/flows/${start.flow.id}/password`, { ...o, flow: start.flowToken, body: { password: STRONG } })).json;
+    const done = await x.post(`/v1/auth/flows/${start.flow.id}/factor`, { ...o, flow: pw.flowToken, body: { method: 'totp', code: totpCode(secret, t.clock.now()) } });
+    expect(done.status).toBe(200);
+    expect(done.json.session.token).not.toBe(planted);
+    expect((await me(done.json.session.token)).status).toBe(200);
+    expectCode(await me(planted), 401, 'unauthenticated');
+  });
+
+  it('issues a new session token on re-authentication and retires the old one', async () => {
+    t.clock.advance(31_000);
+    const old = await signInTotp(x, t, 'acme', ana, secret);
+    const before = (await me(old)).json.session;
+
+    t.clock.advance(31_000);
+    const start = await x.post('/v1/me/reauth', { token: old });
+    expect(start.status).toBe(201);
+    const pw = await x.password({ id: start.json.flow.id, token: start.json.flowToken }, STRONG);
+    expect(pw.res.json.flow.state).toBe('second_factor');
+    expect(pw.res.json.session).toBeUndefined();
+    expect((await me(old)).status).toBe(200); // nothing changes until re-authentication completes
+
+    const done = await x.factor(pw.next, 'totp', totpCode(secret, t.clock.now()));
+    expect(done.status).toBe(200);
+    const fresh = done.json.session.token as string;
+    expect(fresh).not.toBe(old);
+    expect(String(done.headers['set-cookie'])).toContain(`cw_session=${fresh}`);
+
+    expectCode(await me(old), 401, 'unauthenticated');
+    const after = (await me(fresh)).json.session;
+    expect(after.id).toBe(before.id);
+    expect(new Date(after.authTime).getTime()).toBeGreaterThan(new Date(before.authTime).getTime());
+  });
+
+  it('revokes the session on logout, for the bearer token and the cookie', async () => {
+    t.clock.advance(31_000);
+    const bearer = await signInTotp(x, t, 'acme', ana, secret);
+    expect((await me(bearer)).status).toBe(200);
+    const out = await x.post('/v1/auth/logout', { token: bearer });
+    expect(out.status).toBe(200);
+    expectCode(await me(bearer), 401, 'unauthenticated');
+    expectCode(await x.get('/v1/me', { cookie: `cw_session=${bearer}` }), 401, 'unauthenticated');
+
+    t.clock.advance(31_000);
+    const cookie = `cw_session=${await signInTotp(x, t, 'acme', ana, secret)}`;
+    expect((await x.get('/v1/me', { cookie })).status).toBe(200);
+    expect((await x.post('/v1/auth/logout', { cookie })).status).toBe(200);
+    expectCode(await x.get('/v1/me', { cookie }), 401, 'unauthenticated');
+  });
+
+  it('ends every session of a user the moment the user is disabled', async () => {
+    const leo = 'leo@acme.test';
+    const sessions = [seeded.users[leo]!.token!, await x.signIn('acme', leo, STRONG)];
+    for (const s of sessions) expect((await me(s)).status).toBe(200);
+    const r = await x.post(`/v1/tenants/acme/users/${seeded.users[leo]!.id}/disable`, { token: seeded.users[boss]!.token! });
+    expect(r.status).toBe(200);
+    for (const s of sessions) expectCode(await me(s), 401, 'unauthenticated');
+    // Enabling the user again does not bring the old sessions back.
+    expect((await x.post(`/v1/tenants/acme/users/${seeded.users[leo]!.id}/enable`, { token: seeded.users[boss]!.token! })).status).toBe(200);
+    for (const s of sessions) expectCode(await me(s), 401, 'unauthenticated');
   });
 });

@@ -14,6 +14,10 @@
  * every kind of identifier, seen by a spy on the argon2 module itself, so a shortcut anywhere above
  * it (returning early for a null hash, a cheaper dummy) is caught. Throttling answers alike too.
  *
+ * From the former in-process suite: a spy on the server's hasher shows the dummy hash (`null`) used
+ * for unknown, disabled and invited identifiers and the real one for the known user, one verification
+ * each; header names and body length compared too; known and unknown throttled alike over 7 tries.
+ *
  * Fails when: the dummy hash is skipped for unknown, disabled or invited accounts (no argon2 call),
  * or made with other parameters; a lookup runs only for known users (statement counts differ); the
  * answer names the reason (unknown user vs wrong password, disabled, not set up).
@@ -127,6 +131,89 @@ describe('user enumeration by answer or timing', () => {
     const known = await run('kim@acme.test');
     const unknown = await run('nobody-else@acme.test');
     expect(known.map((o) => `${(o as { status: number }).status} ${(o as { body: { code: string } }).body.code}`)).toContain('429 too_many_attempts');
+    expect(unknown).toEqual(known);
+  });
+});
+
+/** What a client can observe of an answer, minus the per-request id: status, body, header names, body length. */
+function observed(r: Reply) {
+  const { requestId, ...body } = r.json ?? {};
+  expect(requestId).toEqual(expect.any(String));
+  const headers = Object.keys(r.headers).filter((h) => !['date', 'x-request-id'].includes(h)).sort();
+  return { status: r.status, body, headers, length: r.headers['content-length'] };
+}
+
+describe('user enumeration: answers and the hasher', () => {
+  let t: Target;
+  let x: Attacker;
+  const cases = {
+    unknown: { email: 'nobody@acme.test', password: STRONG },
+    wrongPassword: { email: 'ana@acme.test', password: 'not the password at all 1' },
+    disabled: { email: 'dee@acme.test', password: STRONG },
+    invited: { email: 'ivy@acme.test', password: STRONG },
+  };
+
+  beforeAll(async () => {
+    t = await startTarget();
+    x = new Attacker(t.url);
+    const seeded = await seed(t, { users: ['boss@acme.test', 'ana@acme.test', 'dee@acme.test', 'kim@acme.test'].map((email) => ({ email, roles: email === 'boss@acme.test' ? ['tenant_admin'] : ['agent'] })) });
+    const token = seeded.users['boss@acme.test']!.token!;
+    expect((await x.post(`/v1/tenants/acme/users/${seeded.users['dee@acme.test']!.id}/disable`, { token })).status).toBe(200);
+    expect((await x.post('/v1/tenants/acme/users', { token, body: { email: cases.invited.email, roles: ['agent'] } })).status).toBe(201);
+  });
+  afterAll(async () => {
+    x.close();
+    await t.close();
+  });
+
+  it('starts a flow the same way for known, unknown, disabled and invited identifiers', async () => {
+    const shapes = [];
+    for (const c of Object.values(cases)) shapes.push(startShape((await x.startFlow('acme', c.email)).res));
+    expect(shapes[0]!.status).toBe(201);
+    expect(shapes[0]!.flow.state).toBe('password');
+    for (const s of shapes.slice(1)) expect(s).toEqual(shapes[0]);
+  });
+
+  it('fails the password step identically, with the same hashing work, whoever the identifier names', async () => {
+    const verify = vi.spyOn(t.s.hasher, 'verify');
+    try {
+      const seen: Record<string, ReturnType<typeof observed>> = {};
+      for (const [name, c] of Object.entries(cases)) {
+        const { flow } = await x.startFlow('acme', c.email);
+        verify.mockClear();
+        const r = await x.password(flow, c.password);
+        seen[name] = observed(r.res);
+        // Exactly one argon2 verification per attempt; unknown/disabled/invited use the dummy hash (null).
+        expect(verify, name).toHaveBeenCalledTimes(1);
+        expect(verify.mock.calls[0]![0] === null, name).toBe(name !== 'wrongPassword');
+      }
+      expect(seen.unknown!.status).toBe(401);
+      expect(seen.unknown!.body.code).toBe('invalid_credentials');
+      expect(seen.wrongPassword).toEqual(seen.unknown);
+      expect(seen.disabled).toEqual(seen.unknown);
+      expect(seen.invited).toEqual(seen.unknown);
+    } finally {
+      verify.mockRestore();
+    }
+    // The known user really is known: the right password signs in.
+    const ok = await x.password((await x.startFlow('acme', 'ana@acme.test')).flow, STRONG);
+    expect(ok.res.status).toBe(200);
+  });
+
+  it('throttles unknown and known identifiers alike', async () => {
+    const run = async (email: string) => {
+      const out: string[] = [];
+      let flow = (await x.startFlow('acme', email)).flow;
+      for (let i = 0; i < 7; i++) {
+        if (i === 5) flow = (await x.startFlow('acme', email)).flow;
+        const r = await x.password(flow, `wrong password ${i} here`);
+        out.push(`${r.res.status} ${r.res.code}`);
+      }
+      return out;
+    };
+    const known = await run('kim@acme.test');
+    const unknown = await run('nobody-else@acme.test');
+    expect(known).toContain('429 too_many_attempts');
     expect(unknown).toEqual(known);
   });
 });
