@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Services } from '../services/context.js';
 import { enterStatementCounter } from '../storage/db.js';
@@ -40,9 +40,23 @@ export interface AppOptions {
   streams?: StreamOptions;
 }
 
+/**
+ * What a request line says in the log: the path without its query string. Queries carry callers'
+ * phone numbers and emails (a customer search, a recipient filter) and those never go to a log.
+ */
+export function loggedUrl(url: string): string {
+  const q = url.indexOf('?');
+  return q < 0 ? url : `${url.slice(0, q)}?[redacted]`;
+}
+
+/** Fastify's `req` serializer with the query string redacted (the serializer of the parent logger wins over Fastify's). */
+const requestLogSerializers = {
+  req: (req: FastifyRequest) => ({ method: req.method, url: loggedUrl(req.url), host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort }),
+};
+
 export async function buildApp(s: Services, opts: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: (opts.logger === false ? s.log.child({}, { level: 'silent' }) : s.log) as FastifyBaseLogger,
+    loggerInstance: (opts.logger === false ? s.log.child({}, { level: 'silent' }) : s.log.child({}, { serializers: requestLogSerializers })) as FastifyBaseLogger,
     trustProxy: s.config.trustProxy,
     bodyLimit: 64 * 1024,
     frameworkErrors: frameworkErrorHandler,
