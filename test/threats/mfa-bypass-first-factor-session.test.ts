@@ -11,6 +11,12 @@
  * server lists in /openapi.json, and on the HEAD twin of every GET. Nothing but 401 may come back, and
  * nothing may change.
  *
+ * From the former in-process suite: with the operations of the running server's document and valid
+ * bodies for the routes that take one (so that a refusal is authentication, not validation), the
+ * tokens and id of a flow stopped after the password step and of a half-finished re-authentication,
+ * as bearer, cookie and flow header, answer 401 `unauthenticated` everywhere; and a full staff
+ * session opens no IVR route (they take an API key or a Twilio signature).
+ *
  * Fails when: the password step sets a session cookie or returns a session (the better-auth bug);
  * `requireSession` accepts a flow token (e.g. looks flows up by hash as a fallback); a route forgets
  * its session hook (it answers 2xx or 404-after-auth instead of 401).
@@ -168,5 +174,117 @@ describe('MFA bypass with what the first factor gave', () => {
     const read = await x.get(`/v1/auth/flows/${half.id}`, { flow: half.token });
     expect(read.json.flow.state).toBe('second_factor');
     expect(read.json.session).toBeUndefined();
+  });
+});
+
+/**
+ * Routes anyone may call (sign-in steps, setup links, health) and the IVR routes, which take a tenant
+ * API key or a Twilio signature instead of a session (checked below): everything else needs a session.
+ */
+const IVR = /^\/v1\/ivr\//;
+const OPEN = [...PUBLIC, IVR];
+
+/** Valid bodies for protected routes that take one, so the request reaches authentication. */
+const BODIES: Record<string, unknown> = {
+  'POST /v1/tenants': { slug: 'evil', name: 'Evil' },
+  'POST /v1/me/password': { currentPassword: STRONG, newPassword: 'another long passphrase 99' },
+  'POST /v1/me/factors/totp/{factorId}/confirm': { code: '123456' },
+  'PUT /v1/tenants/{tenant}/policy': { version: 1, policy: {} },
+  'POST /v1/tenants/{tenant}/policy/preview': { policy: {} },
+  'POST /v1/tenants/{tenant}/users': { email: 'mallory@acme.test', roles: ['tenant_admin'] },
+  'PUT /v1/tenants/{tenant}/users/{userId}/roles': { roles: ['tenant_admin'] },
+  'PUT /v1/tenants/{tenant}/roles/{name}': { permissions: ['users.read'] },
+};
+
+describe('half-signed-in session', () => {
+  let t: Target;
+  let x: Attacker;
+  let seeded: Awaited<ReturnType<typeof seed>>;
+  const admin = 'admin@acme.test';
+  let factorId: string;
+
+  beforeAll(async () => {
+    t = await startTarget();
+    x = new Attacker(t.url);
+    seeded = await seed(t, { users: [{ email: admin, roles: ['tenant_admin'] }] });
+    factorId = (await withTotp(t, seeded.users[admin]!.token!)).factorId;
+  });
+  afterAll(async () => {
+    x.close();
+    await t.close();
+  });
+
+  /** Every protected operation of the running server's /openapi.json (or those matching `only`), with its path parameters filled in. */
+  async function protectedRoutes(only?: RegExp) {
+    const params: Record<string, string> = { tenant: 'acme', userId: seeded.users[admin]!.id, factorId, sessionId: randomUUID(), name: 'custom_role', id: randomUUID(), keyId: randomUUID() };
+    return (await x.operations())
+      .filter((o) => (only ? only.test(o.path) : !OPEN.some((re) => re.test(o.path))))
+      .map((o) => {
+        const key = `${o.method} ${o.path}`;
+        return { key, method: o.method, url: fill(o.path, params), body: BODIES[key] ?? (o.method === 'POST' ? {} : undefined) };
+      });
+  }
+  const send = (r: Awaited<ReturnType<typeof protectedRoutes>>[number], o: Parameters<Attacker['send']>[2]) => x.send(r.method, r.url, { ...o, ...(r.body !== undefined ? { body: r.body } : {}) });
+
+  it('covers the routes that matter', async () => {
+    const keys = (await protectedRoutes()).map((r) => r.key);
+    expect(keys.length).toBeGreaterThan(25);
+    for (const k of ['GET /v1/me', 'GET /v1/me/factors', 'GET /v1/me/sessions', 'POST /v1/me/factors/totp', 'GET /v1/tenants/{tenant}/users', 'PUT /v1/tenants/{tenant}/policy', 'GET /v1/tenants/{tenant}/audit', 'POST /v1/tenants/{tenant}/api-keys']) {
+      expect(keys).toContain(k);
+    }
+  });
+
+  it('a full staff session (bearer or cookie) opens no IVR route: they take an API key or a Twilio signature', async () => {
+    const token = seeded.users[admin]!.token!;
+    const routes = await protectedRoutes(IVR);
+    expect(routes.map((r) => r.key)).toEqual(expect.arrayContaining(['POST /v1/ivr/verifications', 'GET /v1/ivr/verifications/{id}/prompt', 'POST /v1/ivr/verifications/{id}/digits', 'POST /v1/ivr/twilio/{tenant}/voice']));
+    const failures: string[] = [];
+    for (const r of routes) {
+      const twilio = r.key.includes('/twilio/');
+      for (const [name, o] of [['authorization', { token }], ['cookie', { cookie: `cw_session=${token}` }]] as const) {
+        const res = await send(r, o);
+        const want = twilio ? [403, 'forbidden'] : [401, 'unauthenticated'];
+        if (res.status !== want[0] || res.code !== want[1]) failures.push(`${r.key} with ${name}: ${res.status} ${res.text.slice(0, 120)}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('after the password step only, no token works on any protected route', async () => {
+    // The real session of this administrator opens the routes (so a 401 below means something).
+    const control = await x.get('/v1/tenants/acme/users', { token: seeded.users[admin]!.token! });
+    expect(control.status).toBe(200);
+
+    const start = await x.startFlow('acme', admin);
+    const pw = await x.password(start.flow, STRONG);
+    expect(pw.res.status).toBe(200);
+    expect(pw.res.json.flow.state).toBe('second_factor');
+    expect(pw.res.json.session).toBeUndefined();
+    expect(String(pw.res.headers['set-cookie'] ?? '')).not.toMatch(/cw_session=[^;]/);
+
+    // A half-finished re-authentication hands out nothing usable either.
+    const re = await x.post('/v1/me/reauth', { token: seeded.users[admin]!.token! });
+    const rePw = await x.password({ id: re.json.flow.id, token: re.json.flowToken }, STRONG);
+    expect(rePw.res.json.flow.state).toBe('second_factor');
+
+    const held = [start.flow.token, pw.next.token, start.flow.id, rePw.next.token];
+    for (const h of held) expect(h).toEqual(expect.any(String));
+    const ways = (h: string): Array<[string, Parameters<Attacker['send']>[2]]> => [['authorization', { token: h }], ['cookie', { cookie: `cw_session=${h}` }], ['x-flow-token', { flow: h }]];
+
+    const routes = await protectedRoutes();
+    const failures: string[] = [];
+    for (const r of routes) {
+      for (const h of held) {
+        for (const [name, o] of ways(h)) {
+          const res = await send(r, o);
+          if (res.status !== 401 || res.code !== 'unauthenticated') failures.push(`${r.key} with ${name}: ${res.status} ${res.text.slice(0, 120)}`);
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+
+    // Nothing was changed by those requests.
+    const users = (await x.get('/v1/tenants/acme/users', { token: seeded.users[admin]!.token! })).json.users as Array<{ email: string }>;
+    expect(users.map((u) => u.email)).not.toContain('mallory@acme.test');
   });
 });
