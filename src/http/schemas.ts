@@ -35,12 +35,39 @@ export const sessionOut = z.object({
   enrollmentDue: z.boolean().optional(),
 });
 
+/** An authenticator app being set up: shown once, confirmed with a first code. */
+export const totpEnrollment = z.object({
+  factorId: z.string(),
+  secret: z.string().describe('Base32, for manual entry'),
+  otpauthUri: z.string(),
+  qrSvg: z.string().describe('The otpauth URI as an SVG QR code'),
+});
+export type TotpEnrollment = z.input<typeof totpEnrollment>;
+
 export const stepResult = z.object({
   flow: flowView,
   flowToken: z.string().optional(),
   session: sessionOut.optional(),
   recoveryCodes: z.array(z.string()).optional(),
-  enrollment: z.record(z.string(), z.unknown()).optional(),
+  enrollment: totpEnrollment.optional().describe('Forced enrollment: the authenticator app to set up'),
+});
+
+/** What the setup page needs to judge a new password (src/services/users.ts). */
+export const passwordRules = z.object({
+  mfa: z.boolean().describe('A second factor is required for this account'),
+  pciMode: z.boolean(),
+  identifier: z.string().describe('The account email (a password must not contain it)'),
+  tenantName: z.string(),
+});
+
+/** One of my sign-in methods (GET /v1/me/factors). */
+export const ownFactor = z.object({
+  id: z.string(),
+  kind: z.string(),
+  label: z.string(),
+  createdAt: z.string(),
+  lastUsedAt: z.string().nullable(),
+  remaining: z.number().optional().describe('Recovery codes: how many are still unused'),
 });
 
 export const userOut = z.object({

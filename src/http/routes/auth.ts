@@ -9,7 +9,7 @@ import { acceptInvitation, inspectInvitation } from '../../services/users.js';
 import { clearSessionCookie, origin, sessionToken, setSessionCookie } from '../auth.js';
 import { limitIdentifier, limitIp, type Limiters } from '../rate-limit.js';
 import { authenticate } from '../../services/sessions.js';
-import { errors, flowParams, flowTokenHeader, ok, stepResult } from '../schemas.js';
+import { errors, flowParams, flowTokenHeader, ok, passwordRules, stepResult, type TotpEnrollment } from '../schemas.js';
 
 export function authRoutes(s: Services, limiters: Limiters): FastifyPluginAsyncZod {
   return async (app) => {
@@ -18,7 +18,8 @@ export function authRoutes(s: Services, limiters: Limiters): FastifyPluginAsyncZ
     const send = (reply: FastifyReply, r: signin.StepResult, status = 200) => {
       if (r.session) setSessionCookie(reply, r.session.token, secure, Math.max(1, Math.round((r.session.expiresAt.getTime() - s.clock().getTime()) / 1000)));
       void reply.status(status);
-      return { ...r, session: r.session ? { ...r.session, expiresAt: r.session.expiresAt.toISOString() } : undefined };
+      // the enrollment display is a TOTP setup (its shape: totpEnrollment in ../schemas.ts)
+      return { ...r, session: r.session ? { ...r.session, expiresAt: r.session.expiresAt.toISOString() } : undefined, enrollment: r.enrollment as TotpEnrollment | undefined };
     };
 
     app.post('/v1/auth/flows', {
@@ -87,7 +88,7 @@ export function authRoutes(s: Services, limiters: Limiters): FastifyPluginAsyncZ
         tags: ['invitations'],
         summary: 'What a setup link is for (email, tenant, password rules)',
         body: z.object({ token: z.string().min(10).max(128) }),
-        response: { 200: z.object({ email: z.string(), tenant: z.string(), tenantName: z.string(), passwordRules: z.object({ mfa: z.boolean(), pciMode: z.boolean() }).loose() }), ...errors },
+        response: { 200: z.object({ email: z.string(), tenant: z.string(), tenantName: z.string(), passwordRules: passwordRules }), ...errors },
       },
     }, async (req) => {
       await limitIp(limiters, req.ip);

@@ -12,7 +12,9 @@ import type { Actor } from '../../flows/verification.js';
 import type { Services } from '../../services/context.js';
 import { apiKeyOf, requireApiKey } from '../api-key-auth.js';
 import { origin } from '../auth.js';
+import { ipLimited, type Limiters } from '../rate-limit.js';
 import { errors, uuid } from '../schemas.js';
+import { verificationOut, verificationView } from '../schemas/verification.js';
 
 export const ivrPromptOut = z.object({
   verificationId: z.string(),
@@ -39,14 +41,16 @@ const replyOut = ivrPromptOut.extend({
 
 const idParams = z.object({ id: uuid });
 
-export function ivrRoutes(s: Services): FastifyPluginAsyncZod {
+export function ivrRoutes(s: Services, limiters: Limiters): FastifyPluginAsyncZod {
   return async (app) => {
     app.addHook('onRequest', requireApiKey(s, 'ivr'));
+    const limited = ipLimited(limiters); // starting and keying digits spend the per-address budget
     const tags = ['ivr'];
     const security = [{ apiKey: [] }];
     const actor = (req: Parameters<typeof apiKeyOf>[0]): Actor => ({ type: 'api_key', id: apiKeyOf(req).id });
 
     app.post('/v1/ivr/verifications', {
+      onRequest: limited,
       schema: {
         tags,
         security,
@@ -62,7 +66,7 @@ export function ivrRoutes(s: Services): FastifyPluginAsyncZod {
             locale: z.string().regex(/^[a-zA-Z]{2,3}([-_]([a-zA-Z]{2}|\d{3}))?$/).optional().describe("Language of the messages sent to the caller (en, es, fr-CA); default: the tenant's"),
           })
           .refine((b) => b.customerId || b.externalId || b.callerAni, { message: 'give customerId, externalId or callerAni' }),
-        response: { 201: z.object({ verification: z.record(z.string(), z.unknown()), prompt: ivrPromptOut }), ...errors },
+        response: { 201: z.object({ verification: verificationView, prompt: ivrPromptOut }), ...errors },
       },
     }, async (req, reply) => {
       const { customerId, externalId, callerAni, interactionId, level, attestation, locale } = req.body;
@@ -76,7 +80,7 @@ export function ivrRoutes(s: Services): FastifyPluginAsyncZod {
         actor: actor(req),
         origin: origin(req),
       });
-      return reply.status(201).send({ verification: r.verification as unknown as Record<string, unknown>, prompt: r.prompt });
+      return reply.status(201).send({ verification: verificationOut(r.verification), prompt: r.prompt });
     });
 
     app.get('/v1/ivr/verifications/:id/prompt', {
@@ -84,6 +88,7 @@ export function ivrRoutes(s: Services): FastifyPluginAsyncZod {
     }, async (req) => ivrPrompt(s, { tenantId: apiKeyOf(req).tenantId, id: req.params.id }));
 
     app.post('/v1/ivr/verifications/:id/digits', {
+      onRequest: limited,
       schema: {
         tags,
         security,

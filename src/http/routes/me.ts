@@ -9,7 +9,7 @@ import { audit } from '../../services/audit-log.js';
 import * as me from '../../services/self-service.js';
 import { changePassword } from '../../services/users.js';
 import { origin, principal, requireSession } from '../auth.js';
-import { errors, ok, stepResult, uuid } from '../schemas.js';
+import { errors, ok, ownFactor, stepResult, uuid } from '../schemas.js';
 
 export function meRoutes(s: Services): FastifyPluginAsyncZod {
   return async (app) => {
@@ -52,7 +52,7 @@ export function meRoutes(s: Services): FastifyPluginAsyncZod {
     });
 
     app.get('/v1/me/factors', {
-      schema: { tags, summary: 'My sign-in methods', response: { 200: z.object({ factors: z.array(z.looseObject({ id: z.string(), kind: z.string(), label: z.string() })) }), ...errors } },
+      schema: { tags, summary: 'My sign-in methods', response: { 200: z.object({ factors: z.array(ownFactor) }), ...errors } },
     }, async (req) => ({ factors: await me.listFactors(s, principal(req)) }));
 
     app.post('/v1/me/factors/totp', {

@@ -7,9 +7,9 @@ import { currentPolicy, parseStoredPolicy, previewPolicy, savePolicy } from '../
 import { createTenant, publicTenant } from '../../services/tenants.js';
 import { origin, principal, requirePermission, requireSession, tenantFor } from '../auth.js';
 import { errors, tenantOut, tenantParam, userOut } from '../schemas.js';
+import { policyOut } from '../schemas/policy.js';
 import { publicUser } from '../../services/users.js';
 
-const policyOut = z.object({ version: z.number(), policy: z.record(z.string(), z.unknown()) });
 
 export function tenantRoutes(s: Services): FastifyPluginAsyncZod {
   return async (app) => {

@@ -14,14 +14,17 @@ import { checkTotp } from '../../flows/verification-totp.js';
 import { checkAssertion, jwks } from '../../services/assertions.js';
 import type { Services } from '../../services/context.js';
 import { origin, principal, requireSession, tenantFor } from '../auth.js';
+import { ipLimited, type Limiters } from '../rate-limit.js';
 import { errors, tenantParam, uuid } from '../schemas.js';
+import { assertionCheck, codeSent, jwksOut, verificationOut, verificationView, type AssertionCheckOut, type JwksOut } from '../schemas/verification.js';
 
 const vParams = tenantParam.extend({ id: uuid });
-const viewOut = z.record(z.string(), z.unknown()).describe('The verification: state, level, satisfied/missing, available methods, risk');
+const viewOut = verificationView;
 
-export function verificationRoutes(s: Services): FastifyPluginAsyncZod {
+export function verificationRoutes(s: Services, limiters: Limiters): FastifyPluginAsyncZod {
   return async (app) => {
     app.addHook('onRequest', requireSession(s));
+    const limited = ipLimited(limiters); // every attempt route spends the per-address budget
     const tags = ['caller verification'];
     const actor = (req: Parameters<typeof principal>[0]): Actor => ({ type: 'user', id: principal(req).userId });
     const scoped = async (req: Parameters<typeof principal>[0], tenant: string, perm: 'verifications.start' | 'verifications.read') => (await tenantFor(s, req, tenant, perm)).id;
@@ -44,12 +47,12 @@ export function verificationRoutes(s: Services): FastifyPluginAsyncZod {
     }, async (req, reply) => {
       const tenantId = await scoped(req, req.params.tenant, 'verifications.start');
       const v = await startVerification(s, { tenantId, ...req.body, channel: 'agent', actor: actor(req), origin: origin(req) });
-      return reply.status(201).send(v as unknown as Record<string, unknown>);
+      return reply.status(201).send(verificationOut(v));
     });
 
     app.get('/v1/tenants/:tenant/verifications/:id', {
       schema: { tags, summary: 'Read a verification (terminal states stay readable)', params: vParams, response: { 200: viewOut, ...errors } },
-    }, async (req) => (await getVerification(s, await scoped(req, req.params.tenant, 'verifications.read'), req.params.id)) as unknown as Record<string, unknown>);
+    }, async (req) => verificationOut(await getVerification(s, await scoped(req, req.params.tenant, 'verifications.read'), req.params.id)));
 
     app.get('/v1/tenants/:tenant/interactions/:interactionId/verification', {
       schema: { tags, summary: 'The latest verification of an interaction (for example one the IVR completed)', params: tenantParam.extend({ interactionId: z.string().min(1).max(200) }), response: { 200: viewOut, ...errors } },
@@ -57,42 +60,48 @@ export function verificationRoutes(s: Services): FastifyPluginAsyncZod {
       const tenantId = await scoped(req, req.params.tenant, 'verifications.read');
       const v = await s.store.verifications.latestForInteraction(tenantId, req.params.interactionId);
       if (!v) throw new AppError('not_found');
-      return (await getVerification(s, tenantId, v.id)) as unknown as Record<string, unknown>;
+      return verificationOut(await getVerification(s, tenantId, v.id));
     });
 
     app.post('/v1/tenants/:tenant/verifications/:id/codes', {
+      onRequest: limited,
       schema: {
         tags,
         summary: 'Send a one-time code to an on-file contact (chosen by id; the code is never returned)',
         params: vParams,
         body: z.object({ contactId: uuid, channel: z.enum(['sms', 'voice', 'email']) }),
-        response: { 200: z.object({ sent: z.literal(true), channel: z.string(), contactId: z.string(), destination: z.string(), expiresAt: z.string(), resendAvailableAt: z.string() }), ...errors },
+        response: { 200: codeSent, ...errors },
       },
     }, async (req) => sendCode(s, { tenantId: await scoped(req, req.params.tenant, 'verifications.start'), id: req.params.id, ...req.body, actor: actor(req), origin: origin(req) }));
 
     app.post('/v1/tenants/:tenant/verifications/:id/codes/check', {
+      onRequest: limited,
       schema: { tags, summary: 'Check the code the caller reads out', params: vParams, body: z.object({ code: z.string().min(1).max(32) }), response: { 200: viewOut, ...errors } },
-    }, async (req) => (await checkCode(s, { tenantId: await scoped(req, req.params.tenant, 'verifications.start'), id: req.params.id, code: req.body.code, actor: actor(req), origin: origin(req) })) as unknown as Record<string, unknown>);
+    }, async (req) => verificationOut(await checkCode(s, { tenantId: await scoped(req, req.params.tenant, 'verifications.start'), id: req.params.id, code: req.body.code, actor: actor(req), origin: origin(req) })));
 
     app.post('/v1/tenants/:tenant/verifications/:id/pin', {
+      onRequest: limited,
       schema: { tags, summary: 'Check the PIN (DTMF digits)', params: vParams, body: z.object({ pin: z.string().min(1).max(16) }), response: { 200: viewOut, ...errors } },
-    }, async (req) => (await checkPin(s, { tenantId: await scoped(req, req.params.tenant, 'verifications.start'), id: req.params.id, pin: req.body.pin, actor: actor(req), origin: origin(req) })) as unknown as Record<string, unknown>);
+    }, async (req) => verificationOut(await checkPin(s, { tenantId: await scoped(req, req.params.tenant, 'verifications.start'), id: req.params.id, pin: req.body.pin, actor: actor(req), origin: origin(req) })));
 
     app.post('/v1/tenants/:tenant/verifications/:id/totp', {
+      onRequest: limited,
       schema: { tags, summary: "Check the code from the customer's own authenticator app", params: vParams, body: z.object({ code: z.string().min(1).max(32) }), response: { 200: viewOut, ...errors } },
-    }, async (req) => (await checkTotp(s, { tenantId: await scoped(req, req.params.tenant, 'verifications.start'), id: req.params.id, code: req.body.code, actor: actor(req), origin: origin(req) })) as unknown as Record<string, unknown>);
+    }, async (req) => verificationOut(await checkTotp(s, { tenantId: await scoped(req, req.params.tenant, 'verifications.start'), id: req.params.id, code: req.body.code, actor: actor(req), origin: origin(req) })));
 
     app.post('/v1/tenants/:tenant/verifications/:id/question', {
+      onRequest: limited,
       schema: { tags, summary: 'The security question to ask now', params: vParams, response: { 200: z.object({ questionId: z.string(), question: z.string(), fallback: z.boolean() }), ...errors } },
     }, async (req) => askQuestion(s, { tenantId: await scoped(req, req.params.tenant, 'verifications.start'), id: req.params.id }));
 
     app.post('/v1/tenants/:tenant/verifications/:id/question/answer', {
+      onRequest: limited,
       schema: { tags, summary: "Check the caller's answer to the question asked", params: vParams, body: z.object({ answer: z.string().min(1).max(200) }), response: { 200: viewOut, ...errors } },
-    }, async (req) => (await answerQuestion(s, { tenantId: await scoped(req, req.params.tenant, 'verifications.start'), id: req.params.id, answer: req.body.answer, actor: actor(req), origin: origin(req) })) as unknown as Record<string, unknown>);
+    }, async (req) => verificationOut(await answerQuestion(s, { tenantId: await scoped(req, req.params.tenant, 'verifications.start'), id: req.params.id, answer: req.body.answer, actor: actor(req), origin: origin(req) })));
 
     app.post('/v1/tenants/:tenant/verifications/:id/cancel', {
       schema: { tags, summary: 'Cancel a pending verification', params: vParams, response: { 200: viewOut, ...errors } },
-    }, async (req) => (await cancelVerification(s, { tenantId: await scoped(req, req.params.tenant, 'verifications.start'), id: req.params.id, actor: actor(req), origin: origin(req) })) as unknown as Record<string, unknown>);
+    }, async (req) => verificationOut(await cancelVerification(s, { tenantId: await scoped(req, req.params.tenant, 'verifications.start'), id: req.params.id, actor: actor(req), origin: origin(req) })));
   };
 }
 
@@ -100,11 +109,11 @@ export function verificationRoutes(s: Services): FastifyPluginAsyncZod {
 export function assertionRoutes(s: Services): FastifyPluginAsyncZod {
   return async (app) => {
     app.get('/v1/tenants/:tenant/jwks.json', {
-      schema: { tags: ['caller verification'], summary: "Public keys of the tenant's verification assertions (JWKS)", security: [], params: tenantParam, response: { 200: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }), ...errors } },
+      schema: { tags: ['caller verification'], summary: "Public keys of the tenant's verification assertions (JWKS)", security: [], params: tenantParam, response: { 200: jwksOut, ...errors } },
     }, async (req) => {
       const t = await s.store.tenants.bySlug(req.params.tenant.toLowerCase());
       if (!t || t.is_platform) throw new AppError('not_found');
-      return (await jwks(s, t.id)) as { keys: Array<Record<string, unknown>> };
+      return (await jwks(s, t.id)) as JwksOut;
     });
     app.post('/v1/assertions/check', {
       schema: {
@@ -112,8 +121,8 @@ export function assertionRoutes(s: Services): FastifyPluginAsyncZod {
         summary: 'Check a verification assertion (signature, issuer, audience, expiry)',
         security: [],
         body: z.object({ assertion: z.string().min(10).max(8192) }),
-        response: { 200: z.object({ valid: z.boolean(), claims: z.record(z.string(), z.unknown()).optional(), reason: z.string().optional() }), ...errors },
+        response: { 200: assertionCheck, ...errors },
       },
-    }, async (req) => (await checkAssertion(s, req.body.assertion)) as { valid: boolean; claims?: Record<string, unknown>; reason?: string });
+    }, async (req) => (await checkAssertion(s, req.body.assertion)) as AssertionCheckOut);
   };
 }

@@ -1,0 +1,44 @@
+/**
+ * Response shapes of the audit log: an event as src/audit/query.ts returns it (with its chain fields)
+ * and the chain verification report of src/audit/verify.ts.
+ */
+import { z } from 'zod';
+
+export const auditEvent = z.object({
+  id: z.number(),
+  tenantId: z.string(),
+  occurredAt: z.string(),
+  type: z.string(),
+  outcome: z.string(),
+  actorType: z.string(),
+  actorId: z.string().nullable(),
+  targetType: z.string().nullable(),
+  targetId: z.string().nullable(),
+  ip: z.string().nullable(),
+  userAgent: z.string().nullable(),
+  channel: z.string().nullable(),
+  requestId: z.string().nullable(),
+  // an event's details are a JSON object whose keys depend on its type: the one free-form part of a
+  // 2xx response, named as such in test/fuzz/typed-responses.test.ts
+  data: z.record(z.string(), z.unknown()).describe("The event's details (a JSON object); their keys depend on the event type"),
+  chainSeq: z.number().nullable().describe('Position in the hash chain (null: not sealed yet)'),
+  prevHash: z.string().nullable(),
+  hash: z.string().nullable(),
+});
+
+export const chainProblem = z.object({
+  eventId: z.number().nullable(),
+  chainSeq: z.number().nullable(),
+  kind: z.enum(['edited', 'deleted', 'reordered', 'head_mismatch']),
+  detail: z.string(),
+});
+
+export const tenantChainReport = z.object({
+  tenantId: z.string(),
+  sealed: z.number(),
+  unsealed: z.number().describe('Events not sealed yet (verification covers the sealed part)'),
+  headSeq: z.number().nullable(),
+  problems: z.array(chainProblem),
+});
+
+export const chainReport = z.object({ ok: z.boolean(), tenants: z.array(tenantChainReport) });
