@@ -113,12 +113,12 @@ export async function buildApp(s: Services, opts: AppOptions = {}): Promise<Fast
   await app.register(userRoutes(s));
   await app.register(approvalRoutes(s));
   await app.register(customerRoutes(s));
-  await app.register(verificationRoutes(s));
+  await app.register(verificationRoutes(s, limiters));
   await app.register(verificationEventRoutes(s, opts.streams));
   await app.register(assertionRoutes(s));
   await app.register(apiKeyRoutes(s));
-  await app.register(ivrRoutes(s));
-  await app.register(twilioVoiceRoutes(s));
+  await app.register(ivrRoutes(s, limiters));
+  await app.register(twilioVoiceRoutes(s, limiters));
   await app.register(templateRoutes(s));
   await app.register(auditRoutes(s));
   if (s.config.devOutboxApi) await app.register(outboxRoutes(s));

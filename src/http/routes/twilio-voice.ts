@@ -16,6 +16,7 @@ import { startIvrVerification, stirAttestation } from '../../flows/ivr-start.js'
 import type { Actor } from '../../flows/verification.js';
 import type { Services } from '../../services/context.js';
 import { origin } from '../auth.js';
+import { ipLimited, type Limiters } from '../rate-limit.js';
 import { promptTwiml, sayAndHangUp, validTwilioSignature } from '../twiml.js';
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -23,7 +24,7 @@ const NOT_FOUND_TEXT = 'We could not find your account from the number you are c
 /** The webhook acts as the call itself: audit events name the CallSid, and the per-agent send limit is per call. */
 const callActor = (callSid: string): Actor => ({ type: 'system', id: `twilio:${callSid}` });
 
-export function twilioVoiceRoutes(s: Services): FastifyPluginAsyncZod {
+export function twilioVoiceRoutes(s: Services, limiters: Limiters): FastifyPluginAsyncZod {
   return async (app) => {
     app.addContentTypeParser(FORM, { parseAs: 'string', bodyLimit: 16 * 1024 }, (_req, body, done) => {
       done(null, Object.fromEntries(new URLSearchParams(body as string)));
@@ -40,6 +41,7 @@ export function twilioVoiceRoutes(s: Services): FastifyPluginAsyncZod {
     });
 
     app.post('/v1/ivr/twilio/:tenant/voice', {
+      onRequest: ipLimited(limiters), // before the signature check: every delivery spends the per-address budget
       schema: {
         tags: ['ivr'],
         summary: 'Twilio voice webhook: answers TwiML (Gather/Say/Hangup); needs a valid X-Twilio-Signature',
