@@ -222,7 +222,9 @@ describe.skipIf(!ready)('fault: PostgreSQL restarts during a sign-in and verific
     // the outage was seen, and failed fast
     expect(outageFailures.length).toBeGreaterThan(0);
     expect(Math.max(...during.map((r) => r.ms))).toBeLessThan(OUTAGE_BOUND_MS);
-    expect(readiness.filter((p) => p.at >= down && p.at < timeline.startIssued!).every((p) => p.status === 503)).toBe(true);
+    const outageProbes = readiness.filter((p) => p.at >= down && p.at < timeline.startIssued!);
+    expect(outageProbes.length, 'readiness probes while PostgreSQL was down').toBeGreaterThan(0); // an empty list would pass .every
+    expect(outageProbes.every((p) => p.status === 503), JSON.stringify(statusCount(outageProbes.map((p) => ({ status: p.status, body: {} }) as Rec)))).toBe(true);
     // back within 5 s: a success soon after PostgreSQL is up, and no failure of a request started later
     expect(firstOk).toBeDefined();
     expect(firstOk!.endedAt - up).toBeLessThan(RECOVERY_BOUND_MS);
