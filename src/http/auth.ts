@@ -8,6 +8,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../domain/errors.js';
 import type { Permission } from '../domain/permissions.js';
 import type { Origin, Services } from '../services/context.js';
+import { authenticateApiKey, API_KEY_PREFIX, type ApiKeyPrincipal } from '../services/api-keys.js';
 import { authenticate, type Principal } from '../services/sessions.js';
 import type { TenantRow } from '../storage/repositories/tenants.js';
 
@@ -51,6 +52,25 @@ export function requireSession(s: Services) {
 export function principal(req: FastifyRequest): Principal {
   if (!req.principal) throw new AppError('unauthenticated');
   return req.principal;
+}
+
+/**
+ * For public routes that tell an authenticated caller more: who sent the request, if anyone. A
+ * tenant API key (`Bearer cwk_...`) or a live session (bearer token or cookie); null when the request
+ * carries no credential; 401 when it carries one that is not valid (a caller who meant to sign in
+ * hears so rather than silently getting the anonymous answer).
+ */
+export async function optionalCaller(s: Services, req: FastifyRequest): Promise<{ session: Principal } | { apiKey: ApiKeyPrincipal } | null> {
+  const token = sessionToken(req);
+  if (!token) return null;
+  if (token.startsWith(API_KEY_PREFIX)) {
+    const apiKey = await authenticateApiKey(s, token);
+    if (!apiKey) throw new AppError('unauthenticated', undefined, 'A valid API key is required.');
+    return { apiKey };
+  }
+  const session = await authenticate(s, token);
+  if (!session) throw new AppError('unauthenticated');
+  return { session };
 }
 
 /** The tenant named in the path (slug or id), if the caller may see it and holds the permission. */

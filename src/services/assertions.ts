@@ -75,8 +75,20 @@ export async function jwks(s: Services, tenantId: string): Promise<{ keys: JWK[]
   return { keys: rows.map((r) => r.public_jwk as JWK) };
 }
 
-/** Checks signature, issuer, audience and expiry; the key is found by its `kid`. */
-export async function checkAssertion(s: Services, jwt: string): Promise<{ valid: true; claims: JWTPayload } | { valid: false; reason: string }> {
+/** Why an assertion that verifies cryptographically is still not valid for the caller's purpose. */
+export const INTERACTION_MISMATCH = 'interaction_mismatch';
+
+/**
+ * Checks signature, issuer, audience and expiry; the key is found by its `kid`. With `interactionId`
+ * (the call the CRM has on screen) an assertion for another interaction is not valid
+ * (reason `interaction_mismatch`): a valid assertion for another call proves nothing about this one.
+ * `tenantId` is the tenant whose key signed it (who may read the claims is the caller's decision).
+ */
+export async function checkAssertion(
+  s: Services,
+  jwt: string,
+  o: { interactionId?: string } = {},
+): Promise<{ valid: true; claims: JWTPayload; tenantId: string } | { valid: false; reason: string }> {
   try {
     const { kid } = decodeProtectedHeader(jwt);
     const row = kid ? await s.store.signingKeys.byKid(kid) : undefined;
@@ -84,7 +96,8 @@ export async function checkAssertion(s: Services, jwt: string): Promise<{ valid:
     if (!row || !tenant) return { valid: false, reason: 'unknown signing key' };
     const key = await importJWK(row.public_jwk as JWK, ALG);
     const { payload } = await jwtVerify(jwt, key, { issuer: issuerFor(s, tenant.slug), audience: ASSERTION_AUDIENCE, algorithms: [ALG], currentDate: s.clock() });
-    return { valid: true, claims: payload };
+    if (o.interactionId !== undefined && payload.interaction_id !== o.interactionId) return { valid: false, reason: INTERACTION_MISMATCH };
+    return { valid: true, claims: payload, tenantId: row.tenant_id };
   } catch (e) {
     return { valid: false, reason: (e as { code?: string }).code ?? 'invalid' };
   }

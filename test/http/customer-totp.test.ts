@@ -75,7 +75,7 @@ describe.each(await backends())('customer authenticator app (%s)', (backend) => 
     const ok = await check(v.id, code);
     expect(ok.statusCode, ok.body).toBe(200);
     expect(json(ok)).toMatchObject({ state: 'verified', completedMethods: ['totp'], status: { satisfied: true } });
-    const claims = json(await api(t.app).post('/v1/assertions/check', { body: { assertion: json(ok).assertion } }));
+    const claims = json(await api(t.app).post('/v1/assertions/check', { token: f.agent, body: { assertion: json(ok).assertion } }));
     expect(claims).toMatchObject({ valid: true, claims: { amr: ['totp'], sub: f.customerId } });
 
     const again = await start('call-totp-2');

@@ -177,7 +177,7 @@ describe.skipIf(!browserAvailable())('agent desktop', () => {
     await badge.getByRole('button', { name: 'Copy assertion' }).waitFor();
     await badge.getByRole('button', { name: 'Show token' }).click();
     const jws = ((await page.getByTestId('assertion-jws').textContent()) ?? '').trim();
-    const checked = json(await api(srv.app).post('/v1/assertions/check', { body: { assertion: jws } }));
+    const checked = json(await api(srv.app).post('/v1/assertions/check', { token: f.agent, body: { assertion: jws } }));
     expect(checked).toMatchObject({ valid: true, claims: { interaction_id: 'call-desk-1', amr: ['otp_email', 'pin'], level: 'high', sub: f.customerId } });
 
     // the code is in no HTML and no API response the page received (including the live stream)

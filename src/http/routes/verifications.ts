@@ -13,7 +13,7 @@ import { answerQuestion, askQuestion, checkPin } from '../../flows/verification-
 import { checkTotp } from '../../flows/verification-totp.js';
 import { checkAssertion, jwks } from '../../services/assertions.js';
 import type { Services } from '../../services/context.js';
-import { origin, principal, requireSession, tenantFor } from '../auth.js';
+import { optionalCaller, origin, principal, requireSession, tenantFor } from '../auth.js';
 import { ipLimited, type Limiters } from '../rate-limit.js';
 import { errors, tenantParam, uuid } from '../schemas.js';
 import { assertionCheck, codeSent, jwksOut, verificationOut, verificationView, type AssertionCheckOut, type JwksOut } from '../schemas/verification.js';
@@ -118,11 +118,26 @@ export function assertionRoutes(s: Services): FastifyPluginAsyncZod {
     app.post('/v1/assertions/check', {
       schema: {
         tags: ['caller verification'],
-        summary: 'Check a verification assertion (signature, issuer, audience, expiry)',
-        security: [],
-        body: z.object({ assertion: z.string().min(10).max(8192) }),
+        summary: 'Check a verification assertion (signature, issuer, audience, expiry, and the interaction when given)',
+        description:
+          'Anyone may ask whether an assertion is valid (and why not). The claims are only returned to a caller of the tenant that signed it: a session holding verifications.read, or an API key of that tenant.',
+        security: [], // public; a session or an API key, when sent, is checked (see the description)
+        body: z.object({
+          assertion: z.string().min(10).max(8192),
+          interactionId: z.string().min(1).max(200).optional().describe('The call the CRM has on screen: an assertion for another interaction is not valid (reason interaction_mismatch)'),
+        }),
         response: { 200: assertionCheck, ...errors },
       },
-    }, async (req) => (await checkAssertion(s, req.body.assertion)) as AssertionCheckOut);
+    }, async (req): Promise<AssertionCheckOut> => {
+      const caller = await optionalCaller(s, req);
+      const r = await checkAssertion(s, req.body.assertion, { interactionId: req.body.interactionId });
+      if (!r.valid) return { valid: false, reason: r.reason };
+      const sameTenant = caller
+        ? 'apiKey' in caller
+          ? caller.apiKey.tenantId === r.tenantId
+          : (caller.session.tenantId === r.tenantId || caller.session.isOperator) && caller.session.permissions.has('verifications.read')
+        : false;
+      return sameTenant ? ({ valid: true, claims: r.claims } as AssertionCheckOut) : { valid: true };
+    });
   };
 }
