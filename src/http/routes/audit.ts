@@ -7,6 +7,7 @@ import { audit } from '../../services/audit-log.js';
 import type { Services } from '../../services/context.js';
 import { origin, principal, requireSession, tenantFor } from '../auth.js';
 import { errors, tenantParam } from '../schemas.js';
+import { auditEvent, chainReport, type AuditEventOut, type ChainReportOut } from '../schemas/audit.js';
 
 const filter = z.object({
   from: z.iso.datetime({ offset: true }).optional(),
@@ -29,12 +30,12 @@ export function auditRoutes(s: Services): FastifyPluginAsyncZod {
         summary: 'Search audit events (newest first)',
         params: tenantParam,
         querystring: filter.extend({ limit: z.coerce.number().int().min(1).max(1000).default(100), before: z.coerce.number().int().positive().optional() }),
-        response: { 200: z.object({ events: z.array(z.record(z.string(), z.unknown())), nextBefore: z.number().nullable() }), ...errors },
+        response: { 200: z.object({ events: z.array(auditEvent), nextBefore: z.number().nullable() }), ...errors },
       },
     }, async (req) => {
       const t = await tenantFor(s, req, req.params.tenant, 'audit.read');
       const q = req.query;
-      const events = (await queryEvents(s.store.db, { tenantId: t.id, ...q, from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined })) as unknown as Array<Record<string, unknown>>;
+      const events = (await queryEvents(s.store.db, { tenantId: t.id, ...q, from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined })) as AuditEventOut[];
       await record(req, t.id, 'audit.read', { filter: req.query, returned: events.length });
       const last = events.at(-1);
       return { events, nextBefore: events.length === q.limit && last ? Number(last.id) : null };
@@ -52,12 +53,12 @@ export function auditRoutes(s: Services): FastifyPluginAsyncZod {
     });
 
     app.get('/v1/tenants/:tenant/audit/verify', {
-      schema: { tags, summary: "Verify the tenant's audit hash chain", params: tenantParam, response: { 200: z.record(z.string(), z.unknown()), ...errors } },
+      schema: { tags, summary: "Verify the tenant's audit hash chain", params: tenantParam, response: { 200: chainReport, ...errors } },
     }, async (req) => {
       const t = await tenantFor(s, req, req.params.tenant, 'audit.read');
       const report = await verifyChain(s.store.db, { tenantId: t.id });
       await record(req, t.id, 'audit.verified', { ok: report.ok });
-      return report as unknown as Record<string, unknown>;
+      return report as ChainReportOut;
     });
   };
 }

@@ -26,11 +26,21 @@ export const auditEvent = z.object({
   hash: z.string().nullable(),
 });
 
+// kinds and the MAC/checkpoint fields follow src/audit/verify.ts; fields newer than the first chain
+// report are optional so the schema fits both
 export const chainProblem = z.object({
-  eventId: z.number().nullable(),
+  eventId: z.number().nullable().describe('The row where the problem shows (null: the chain head)'),
   chainSeq: z.number().nullable(),
-  kind: z.enum(['edited', 'deleted', 'reordered', 'head_mismatch']),
+  kind: z.string().describe('edited, deleted, reordered, inserted, withheld, head_mismatch, truncated or rewritten (src/audit/verify.ts)'),
   detail: z.string(),
+});
+
+export const chainCheckpoint = z.object({
+  seq: z.number(),
+  hash: z.string(),
+  sealedAt: z.string(),
+  keyId: z.string(),
+  source: z.enum(['file', 'database']),
 });
 
 export const tenantChainReport = z.object({
@@ -39,6 +49,15 @@ export const tenantChainReport = z.object({
   unsealed: z.number().describe('Events not sealed yet (verification covers the sealed part)'),
   headSeq: z.number().nullable(),
   problems: z.array(chainProblem),
+  quarantined: z.number().optional().describe('Unsealed events left out of the chain because their MAC does not verify'),
+  macs: z.enum(['checked', 'unchecked']).optional().describe('Whether MACs and the head signature were checked'),
+  checkpoint: chainCheckpoint.nullable().optional().describe('The newest checkpoint the chain was held to'),
 });
 
-export const chainReport = z.object({ ok: z.boolean(), tenants: z.array(tenantChainReport) });
+export const chainReport = z.object({
+  ok: z.boolean(),
+  tenants: z.array(tenantChainReport),
+  checkpoints: z.object({ file: z.string(), lines: z.number(), problems: z.array(z.object({ line: z.number(), tenantId: z.string().nullable(), detail: z.string() })) }).optional(),
+});
+export type ChainReportOut = z.input<typeof chainReport>;
+export type AuditEventOut = z.input<typeof auditEvent>;
