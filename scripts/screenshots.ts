@@ -111,7 +111,7 @@ sections.agent = async () => {
 // 6-11. administration
 sections.admin = async () => {
   await as(maya).get('/v1/tenants/northwind/audit');
-  await sealAll(srv.s.store.db);
+  await sealAll(srv.s);
   const { context, page } = await signedIn(daniel);
   await page.goto('/admin/users');
   await heading(page, 'Users');

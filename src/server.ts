@@ -61,7 +61,7 @@ export async function startServer(config: Config, opts: { services?: Services } 
       ? setInterval(() => {
           if (sealing) return;
           sealing = true;
-          sealAll(s.store.db)
+          sealAll(s)
             .catch((err: Error) => s.log.error({ err: { message: err.message } }, 'audit sealing failed'))
             .finally(() => {
               sealing = false;
@@ -91,7 +91,7 @@ export async function startServer(config: Config, opts: { services?: Services } 
       await app.close();
       await delivery?.stop();
       redis?.disconnect();
-      await sealAll(s.store.db).catch(() => 0);
+      await sealAll(s).catch(() => 0);
       await s.store.close();
     },
   };

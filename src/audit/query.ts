@@ -3,9 +3,10 @@
  * a paged JSON-lines export oldest first. Rows come out as plain JSON-ready objects (ISO dates) that
  * keep the chain fields, so an export can be checked against the chain.
  */
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Db } from '../storage/db.js';
 import type { AuditEventsTable } from '../storage/schema.js';
+import { occurredMicrosSql } from './canonical.js';
 
 export interface AuditFilter {
   tenantId: string;
@@ -43,6 +44,12 @@ export interface AuditRecord {
   chainSeq: number | null;
   prevHash: string | null;
   hash: string | null;
+  /** The stored time in microseconds since the epoch (occurredAt is to the millisecond). */
+  occurredUs: string;
+  /** The event's nonce, MAC and MAC key id (src/audit/mac.ts); null on events from before MACs. */
+  nonce: string | null;
+  mac: string | null;
+  macKeyId: string | null;
 }
 
 export const DEFAULT_QUERY_LIMIT = 100;
@@ -72,7 +79,7 @@ export async function* exportEvents(db: Db, filter: AuditFilter & { pageSize?: n
 }
 
 function filtered(db: Db, f: AuditFilter) {
-  let sel = db.selectFrom('audit_events').selectAll().where('tenant_id', '=', f.tenantId);
+  let sel = db.selectFrom('audit_events').selectAll().select(sql<string>`${sql.raw(occurredMicrosSql())}`.as('occurred_us')).where('tenant_id', '=', f.tenantId);
   if (f.from !== undefined) sel = sel.where('occurred_at', '>=', toDate(f.from, 'from'));
   if (f.to !== undefined) sel = sel.where('occurred_at', '<', toDate(f.to, 'to'));
   if (f.type !== undefined) sel = sel.where('type', '=', f.type);
@@ -87,7 +94,7 @@ function toDate(v: Date | string, name: string): Date {
   return d;
 }
 
-function toRecord(r: Selectable<AuditEventsTable>): AuditRecord {
+function toRecord(r: Selectable<AuditEventsTable> & { occurred_us: string }): AuditRecord {
   return {
     id: Number(r.id),
     tenantId: r.tenant_id,
@@ -106,5 +113,9 @@ function toRecord(r: Selectable<AuditEventsTable>): AuditRecord {
     chainSeq: r.chain_seq === null ? null : Number(r.chain_seq),
     prevHash: r.prev_hash,
     hash: r.hash,
+    occurredUs: r.occurred_us,
+    nonce: r.nonce,
+    mac: r.mac,
+    macKeyId: r.mac_key_id,
   };
 }

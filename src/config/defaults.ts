@@ -11,6 +11,13 @@ const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v
 const httpUrl = z.url({ protocol: /^https?$/, hostname: /^.+$/, error: 'must be an http:// or https:// URL' });
 const int = (min: number, max: number) => z.string().trim().regex(/^\d+$/, 'must be a whole number').pipe(z.coerce.number<string>().int().min(min).max(max));
 
+/** Base64 key material of min..max bytes (strict base64, so a typo is not silently decoded). */
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+const base64Key = (min: number, max: number) =>
+  z.string().trim().refine((v) => BASE64.test(v) && Buffer.from(v, 'base64').length >= min && Buffer.from(v, 'base64').length <= max, min === max ? `must be ${min} bytes in base64` : `must be ${min} to ${max} bytes in base64`);
+const base64KeyList = (min: number, max: number) =>
+  z.string().trim().refine((v) => v.split(',').map((x) => x.trim()).filter(Boolean).every((x) => BASE64.test(x) && Buffer.from(x, 'base64').length >= min && Buffer.from(x, 'base64').length <= max), `must be comma-separated base64 values of ${min === max ? min : `${min} to ${max}`} bytes`);
+
 export const options = {
   mode: {
     env: 'CALLWARDEN_MODE',
@@ -64,6 +71,36 @@ export const options = {
   flowAttemptBudget: { env: 'CALLWARDEN_FLOW_ATTEMPTS', default: '5', schema: int(1, 100), doc: 'Failed steps a single sign-in flow allows before it fails (the per-factor counters keep counting across flows).' },
   inviteTtlHours: { env: 'CALLWARDEN_INVITE_TTL_HOURS', default: '72', schema: int(1, 720), doc: 'How long an invitation (setup) link is valid.' },
   auditSealIntervalMs: { env: 'CALLWARDEN_AUDIT_SEAL_INTERVAL_MS', default: '1000', schema: int(0, 3_600_000), doc: 'How often the server seals new audit events into the hash chain (0: never in the background).' },
+  auditMacKey: {
+    env: 'CALLWARDEN_AUDIT_MAC_KEY',
+    default: '',
+    schema: z.union([z.literal(''), base64Key(32, 64)]),
+    doc: 'Key of the HMAC-SHA256 each audit event carries (32 to 64 bytes, base64; openssl rand -base64 32). Never stored in the database. Empty: derived from CALLWARDEN_ENCRYPTION_KEY. Every instance must use the same key.',
+  },
+  auditMacPreviousKeys: {
+    env: 'CALLWARDEN_AUDIT_MAC_PREVIOUS_KEYS',
+    default: '',
+    schema: base64KeyList(32, 64),
+    doc: 'Earlier audit MAC keys, comma-separated base64: they only verify the events written under them (each event names its key id), so a rotated key keeps old events verifiable.',
+  },
+  auditSigningKey: {
+    env: 'CALLWARDEN_AUDIT_SIGNING_KEY',
+    default: '',
+    schema: z.union([z.literal(''), base64Key(32, 32)]),
+    doc: 'Ed25519 private key (its 32-byte seed, base64; openssl rand -base64 32) signing the audit chain head at each seal (the checkpoints). Empty: derived from CALLWARDEN_ENCRYPTION_KEY. The public key is served at /v1/audit/keys.',
+  },
+  auditSigningPreviousKeys: {
+    env: 'CALLWARDEN_AUDIT_SIGNING_PREVIOUS_KEYS',
+    default: '',
+    schema: base64KeyList(32, 32),
+    doc: 'Public keys (32 bytes, base64, comma-separated; publicKey in /v1/audit/keys) of earlier checkpoint signing keys: they verify the checkpoints signed before a rotation.',
+  },
+  auditCheckpoints: {
+    env: 'CALLWARDEN_AUDIT_CHECKPOINTS',
+    default: '',
+    schema: z.string().trim().refine((v) => !v.includes('\0'), 'must be a path'),
+    doc: 'File (or directory, then audit-checkpoints.jsonl in it) the sealer appends each signed checkpoint to as a JSON line, a copy of the chain heads outside the database for `callwarden audit verify --checkpoints`. Checkpoints also go to the log. Empty: the log only.',
+  },
   sweepIntervalMs: { env: 'CALLWARDEN_SWEEP_INTERVAL_MS', default: '600000', schema: int(0, 86_400_000), doc: 'How often expired flows, sessions, invitations, replay-ledger entries and idle counters are removed (0: never).' },
   devOutboxApi: { env: 'CALLWARDEN_DEV_OUTBOX_API', default: '', schema: z.union([z.literal(''), bool]), doc: 'Serve the outbox reader API (messages with their links). Empty: on in dev mode, off in production.' },
   smtpUrl: {

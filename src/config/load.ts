@@ -1,6 +1,6 @@
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, existsSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { options, type OptionKey } from './defaults.js';
 
@@ -34,6 +34,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError('CALLWARDEN_BOOTSTRAP_ADMIN_PASSWORD', 'required when CALLWARDEN_BOOTSTRAP_ADMIN_EMAIL is set');
   }
   checkDelivery(p);
+  checkAudit(p);
   let key: Buffer;
   let generatedKey = false;
   if (p.encryptionKey) key = Buffer.from(p.encryptionKey, 'base64');
@@ -68,6 +69,23 @@ function checkDelivery(p: Parsed): void {
       throw new ConfigError(options[k].env, 'must be https in production (plain http only to a loopback address)');
     }
   }
+}
+
+/**
+ * The audit checkpoint path must name an existing directory, an existing file, or a new file in an
+ * existing directory (so a typo is refused at start, not found at the first seal).
+ */
+function checkAudit(p: Parsed): void {
+  const path = p.auditCheckpoints;
+  if (!path) return;
+  const env = options.auditCheckpoints.env;
+  if (existsSync(path)) {
+    const st = statSync(path);
+    if (!st.isDirectory() && !st.isFile()) throw new ConfigError(env, 'must be a regular file or a directory');
+    return;
+  }
+  const dir = dirname(resolve(path));
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ConfigError(env, `directory ${dir} does not exist`);
 }
 
 /** True for URLs whose host is localhost, 127.0.0.0/8 or ::1. */

@@ -16,7 +16,7 @@ import { rejectNulCharacters } from './nul-guard.js';
 import { createLimiters, type Limiters } from './rate-limit.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { approvalRoutes } from './routes/approvals.js';
-import { auditRoutes } from './routes/audit.js';
+import { auditKeyRoutes, auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
 import { customerRoutes } from './routes/customers.js';
 import { healthRoutes } from './routes/health.js';
@@ -121,6 +121,7 @@ export async function buildApp(s: Services, opts: AppOptions = {}): Promise<Fast
   await app.register(twilioVoiceRoutes(s, limiters));
   await app.register(templateRoutes(s));
   await app.register(auditRoutes(s));
+  await app.register(auditKeyRoutes(s));
   if (s.config.devOutboxApi) await app.register(outboxRoutes(s));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   if (opts.console !== false) await registerConsole(app as unknown as FastifyInstance, consoleDir(s.config.consoleDir));

@@ -175,6 +175,10 @@ export interface AuditEventsTable {
   chain_seq: number | null;
   prev_hash: string | null;
   hash: string | null;
+  /** Audit integrity (migrations/0008): the per-event nonce, HMAC-SHA256 and its key id (src/audit/mac.ts). */
+  nonce: string | null;
+  mac: string | null;
+  mac_key_id: string | null;
 }
 export interface AuditChainHeadsTable {
   tenant_id: string;

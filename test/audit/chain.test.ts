@@ -6,7 +6,7 @@ import { GENESIS_HASH, chainHash, eventFields } from '../../src/audit/canonical.
 import { sealAll, sealTenant } from '../../src/audit/seal.js';
 import { formatReport, verifyChain, type ChainProblem, type TenantChainReport } from '../../src/audit/verify.js';
 import type { Store } from '../../src/storage/store.js';
-import { append, appendBulk, BASE, brief, chain, idAt, newTenant, verifyTenant, type Link } from '../helpers/audit-chain.js';
+import { append, appendBulk, BASE, brief, chain, idAt, newTenant, verifyTenant, type Link, sealer } from '../helpers/audit-chain.js';
 import { backends, testStore } from '../helpers/db.js';
 
 const BACKENDS = await backends();
@@ -23,7 +23,7 @@ describe.each(BACKENDS)('audit chain on %s', (backend) => {
   async function sealedTenant(n = 10): Promise<{ tenantId: string; links: Link[] }> {
     const tenantId = await newTenant(store);
     await append(store, tenantId, n);
-    expect(await sealTenant(store.db, tenantId)).toBe(n);
+    expect(await sealTenant(sealer(store), tenantId)).toBe(n);
     return { tenantId, links: await chain(store, tenantId) };
   }
 
@@ -31,8 +31,8 @@ describe.each(BACKENDS)('audit chain on %s', (backend) => {
     it('links events in id order into a hash chain that verifies', async () => {
       const tenantId = await newTenant(store);
       await append(store, tenantId, 10);
-      expect(await sealTenant(store.db, tenantId)).toBe(10);
-      expect(await sealTenant(store.db, tenantId)).toBe(0);
+      expect(await sealTenant(sealer(store), tenantId)).toBe(10);
+      expect(await sealTenant(sealer(store), tenantId)).toBe(0);
 
       const links = await chain(store, tenantId);
       expect(links.map((l) => l.chain_seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
@@ -54,7 +54,7 @@ describe.each(BACKENDS)('audit chain on %s', (backend) => {
     it('seals in batches and continues the chain across them', async () => {
       const tenantId = await newTenant(store);
       await append(store, tenantId, 23);
-      expect(await sealTenant(store.db, tenantId, { batch: 5 })).toBe(23);
+      expect(await sealTenant(sealer(store), tenantId, { batch: 5 })).toBe(23);
       const links = await chain(store, tenantId);
       expect(links.map((l) => l.chain_seq)).toEqual(Array.from({ length: 23 }, (_, i) => i + 1));
       expect((await verifyTenant(store, tenantId)).ok).toBe(true);
@@ -68,7 +68,7 @@ describe.each(BACKENDS)('audit chain on %s', (backend) => {
       expect(t).toMatchObject({ ok: true, sealed: 5, unsealed: 3, headSeq: 5, problems: [] });
       expect(formatReport({ ok: true, tenants: [t] })).toContain(`tenant ${tenantId}: 5 sealed events verified, 3 not yet sealed`);
 
-      expect(await sealTenant(store.db, tenantId)).toBe(3);
+      expect(await sealTenant(sealer(store), tenantId)).toBe(3);
       t = await verifyTenant(store, tenantId);
       expect(t).toMatchObject({ ok: true, sealed: 8, unsealed: 0, headSeq: 8 });
       const links = await chain(store, tenantId);
@@ -86,8 +86,8 @@ describe.each(BACKENDS)('audit chain on %s', (backend) => {
           await append(s, b, 1, i);
         }
         await append(s, a, 2, 6);
-        expect(await sealAll(s.db)).toBe(14);
-        expect(await sealAll(s.db)).toBe(0);
+        expect(await sealAll(sealer(s))).toBe(14);
+        expect(await sealAll(sealer(s))).toBe(0);
         const ca = await chain(s, a);
         const cb = await chain(s, b);
         expect(ca.map((l) => l.chain_seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
@@ -122,7 +122,7 @@ describe.each(BACKENDS)('audit chain on %s', (backend) => {
     it('concurrent sealers never duplicate a chain_seq or break the chain', async () => {
       const tenantId = await newTenant(store);
       await appendBulk(store, tenantId, 300);
-      const counts = await Promise.all(Array.from({ length: 5 }, () => sealTenant(store.db, tenantId, { batch: 50 })));
+      const counts = await Promise.all(Array.from({ length: 5 }, () => sealTenant(sealer(store), tenantId, { batch: 50 })));
       expect(counts.reduce((x, y) => x + y, 0)).toBe(300);
       const links = await chain(store, tenantId);
       expect(links.map((l) => l.chain_seq)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
@@ -137,11 +137,11 @@ describe.each(BACKENDS)('audit chain on %s', (backend) => {
       }));
       const sealers = Array.from({ length: 5 }, async () => {
         let n = 0;
-        for (let k = 0; k < 8; k++) n += await sealTenant(store.db, tenantId, { batch: 7 });
+        for (let k = 0; k < 8; k++) n += await sealTenant(sealer(store), tenantId, { batch: 7 });
         return n;
       });
       const [, counts] = await Promise.all([Promise.all(appenders), Promise.all(sealers)]);
-      const rest = await sealTenant(store.db, tenantId);
+      const rest = await sealTenant(sealer(store), tenantId);
       expect(counts.reduce((x, y) => x + y, 0) + rest).toBe(160);
       const links = await chain(store, tenantId);
       expect(links.map((l) => l.chain_seq)).toEqual(Array.from({ length: 160 }, (_, i) => i + 1));

@@ -4,7 +4,7 @@ import { GENESIS_HASH, chainHash, eventFields } from '../../src/audit/canonical.
 import { exportEvents, queryEvents, type AuditRecord } from '../../src/audit/query.js';
 import { sealTenant } from '../../src/audit/seal.js';
 import type { Store } from '../../src/storage/store.js';
-import { append, appendBulk, BASE, newTenant } from '../helpers/audit-chain.js';
+import { append, appendBulk, BASE, newTenant, sealer } from '../helpers/audit-chain.js';
 import { backends, testStore } from '../helpers/db.js';
 
 describe.each(await backends())('audit queries on %s', (backend) => {
@@ -22,7 +22,7 @@ describe.each(await backends())('audit queries on %s', (backend) => {
       const other = await newTenant(store);
       await append(store, tenantId, 12);
       await append(store, other, 3);
-      await sealTenant(store.db, tenantId, { batch: 5 });
+      await sealTenant(sealer(store), tenantId, { batch: 5 });
 
       const all = await queryEvents(store.db, { tenantId });
       expect(all).toHaveLength(12);
@@ -55,7 +55,7 @@ describe.each(await backends())('audit queries on %s', (backend) => {
     it('exportEvents yields JSON lines oldest first, in pages, that re-verify on their own', async () => {
       const tenantId = await newTenant(store);
       await append(store, tenantId, 11);
-      await sealTenant(store.db, tenantId);
+      await sealTenant(sealer(store), tenantId);
       await append(store, tenantId, 1, 11);
 
       const lines: string[] = [];
@@ -72,7 +72,7 @@ describe.each(await backends())('audit queries on %s', (backend) => {
         const fields = eventFields({
           id: r.id, tenant_id: r.tenantId, chain_seq: r.chainSeq!, occurred_at: new Date(r.occurredAt), type: r.type, outcome: r.outcome,
           actor_type: r.actorType, actor_id: r.actorId, target_type: r.targetType, target_id: r.targetId, ip: r.ip, user_agent: r.userAgent,
-          channel: r.channel, request_id: r.requestId, data: r.data,
+          channel: r.channel, request_id: r.requestId, data: r.data, occurred_us: r.occurredUs, nonce: r.nonce, mac: r.mac, mac_key_id: r.macKeyId,
         });
         expect(r.prevHash).toBe(prev);
         expect(chainHash(prev, fields)).toBe(r.hash);

@@ -185,7 +185,7 @@ describe('callwarden CLI on the embedded store', () => {
   });
 
   it('audit verify seals and passes on an untouched store; export prints the events', async () => {
-    const r = await cli(env, 'audit', 'verify');
+    const r = await cli(env, 'audit', 'verify', '--seal');
     expect(r.code, r.out + r.err).toBe(0);
     expect(r.out).toMatch(/audit chain intact \(2 tenants\)/);
     expect(r.out).toMatch(/, 0 not yet sealed/);
@@ -206,7 +206,7 @@ describe('audit verify on fresh embedded stores', () => {
     base = join(tempDir(), 'data');
     const env = { CALLWARDEN_DATA_DIR: base };
     await populate(env, ['acme']);
-    expect((await cli(env, 'audit', 'verify')).code).toBe(0);
+    expect((await cli(env, 'audit', 'verify', '--seal')).code).toBe(0);
   });
   /** A copy of the populated, sealed store (closed), so each tamper starts from an intact chain. */
   const fresh = () => {
@@ -237,7 +237,7 @@ describe.runIf(PG)('audit verify on PostgreSQL (DATABASE_URL)', () => {
   it('catches an edit, a deletion and a swap, each in its own tenant', async () => {
     expect(await ok(env, 'migrate')).toMatch(/^applied: /);
     await populate(env, ['pg-edit', 'pg-delete', 'pg-swap', 'pg-clean']);
-    expect((await cli(env, 'audit', 'verify')).code).toBe(0);
+    expect((await cli(env, 'audit', 'verify', '--seal')).code).toBe(0);
     const expected = await tamper({ url: env.DATABASE_URL }, async (d) => [
       ...(await tampers.edit(d, 'pg-edit')),
       ...(await tampers.delete(d, 'pg-delete')),

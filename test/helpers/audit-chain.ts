@@ -2,10 +2,27 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { expect } from 'vitest';
+import { buildAuditKeys, type AuditKeys } from '../../src/audit/keys.js';
+import { dateMicros, macOf, withMac } from '../../src/audit/mac.js';
+import type { SealContext } from '../../src/audit/seal.js';
 import { verifyChain, type ChainProblem, type TenantChainReport } from '../../src/audit/verify.js';
 import type { Store } from '../../src/storage/store.js';
 
 export const BASE = Date.parse('2025-06-01T08:00:00.000Z');
+
+/** Audit keys of the tests (fixed key material, as a configuration would give them). */
+export const TEST_KEYS: AuditKeys = buildAuditKeys({
+  encryptionKey: Buffer.alloc(32, 1),
+  auditMacKey: '',
+  auditMacPreviousKeys: '',
+  auditSigningKey: '',
+  auditSigningPreviousKeys: '',
+});
+
+/** A sealer over the store with the test keys; checkpoints go to `checkpoints` when given. */
+export function sealer(store: Store, opts: { keys?: AuditKeys; checkpoints?: unknown[] } = {}): SealContext {
+  return { db: store.db, keys: opts.keys ?? TEST_KEYS, onCheckpoint: opts.checkpoints ? (cp) => void opts.checkpoints!.push(cp) : undefined };
+}
 
 export async function newTenant(store: Store): Promise<string> {
   const id = randomUUID();
@@ -16,7 +33,7 @@ export async function newTenant(store: Store): Promise<string> {
 /** Appends n events one by one through the repository (ids follow the order). */
 export async function append(store: Store, tenantId: string, n: number, start = 0): Promise<void> {
   for (let i = start; i < start + n; i++) {
-    await store.audit.append({
+    await store.audit.append(withMac(TEST_KEYS, {
       tenantId,
       type: i % 2 === 0 ? 'signin.password' : 'factor.totp.verify',
       outcome: i % 3 === 0 ? 'failure' : 'success',
@@ -25,23 +42,33 @@ export async function append(store: Store, tenantId: string, n: number, start = 
       origin: { ip: `203.0.113.${i % 250}`, userAgent: 'vitest', channel: 'web', requestId: `req-${i}` },
       data: { n: i, nested: { b: [1, 2.5, 'x'], a: null } },
       at: new Date(BASE + i * 1000),
-    });
+    }));
   }
 }
 
-/** Appends n events in one multi-row INSERT (for the larger cases). */
-export async function appendBulk(store: Store, tenantId: string, n: number, start = 0): Promise<void> {
+/** Appends n events in one multi-row INSERT (for the larger cases), each with its MAC under `keys`. */
+export async function appendBulk(store: Store, tenantId: string, n: number, start = 0, keys: AuditKeys = TEST_KEYS): Promise<void> {
   const rows = Array.from({ length: n }, (_, k) => {
     const i = start + k;
-    return {
+    const row = {
       tenant_id: tenantId,
       occurred_at: new Date(BASE + i * 1000),
       type: i % 2 === 0 ? 'signin.password' : 'factor.totp.verify',
       outcome: i % 3 === 0 ? 'failure' : 'success',
       actor_type: 'user',
       actor_id: `user-${i % 4}`,
-      data: JSON.stringify({ n: i }),
+      target_type: null,
+      target_id: null,
+      ip: null,
+      user_agent: null,
+      channel: null,
+      request_id: null,
+      data: { n: i },
+      nonce: randomUUID(),
+      mac_key_id: keys.mac.id,
     };
+    const mac = macOf(keys.mac.key, { ...row, occurred_us: dateMicros(row.occurred_at) });
+    return { ...row, data: JSON.stringify(row.data), mac };
   });
   await store.db.insertInto('audit_events').values(rows).execute();
 }

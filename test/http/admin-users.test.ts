@@ -77,7 +77,7 @@ describe('tenant administration', () => {
     const lines = exp.body.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.length).toBeGreaterThan(5);
     expect(lines.map((l) => l.type)).toContain('user.invited');
-    await sealAll(t.s.store.db);
+    await sealAll(t.s);
     const verify = json(await a().get('/v1/tenants/acme/audit/verify', { token: admin }));
     expect(verify.ok).toBe(true);
   });

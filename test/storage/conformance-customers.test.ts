@@ -6,6 +6,8 @@ import type { ContactWrite, CustomerWrite } from '../../src/storage/repositories
 import type { Store } from '../../src/storage/store.js';
 import { backends, testStore } from '../helpers/db.js';
 import { at, range, seedTenant, uniq } from '../helpers/fixtures.js';
+import { withMac } from '../../src/audit/mac.js';
+import { TEST_KEYS } from '../helpers/audit-chain.js';
 
 const BACKENDS = await backends();
 
@@ -135,7 +137,7 @@ describe.each(BACKENDS)('storage conformance on %s', (backend) => {
       await store.customers.create(existing, new Date());
       const fresh = customer(t.id, { contacts: [phone('0151')] });
       const now = new Date();
-      const event = { tenantId: t.id, type: 'customer.created', outcome: 'success' as const, actor: { type: 'cli' as const }, target: { type: 'customer', id: fresh.id }, at: now };
+      const event = withMac(TEST_KEYS, { tenantId: t.id, type: 'customer.created', outcome: 'success' as const, actor: { type: 'cli' as const }, target: { type: 'customer', id: fresh.id }, at: now });
       await store.customers.writeBatch(t.id, { creates: [fresh], updates: [{ id: existing.id, patch: { name: 'Renamed' }, contacts: [phone('0150'), phone('0152')] }], events: [event] }, now);
       expect((await store.customers.byId(t.id, fresh.id))?.name).toBe('Dana Caller');
       expect((await store.customers.byId(t.id, existing.id))?.name).toBe('Renamed');

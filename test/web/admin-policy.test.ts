@@ -180,7 +180,7 @@ describe.skipIf(!browserAvailable())('admin console: tenants, MFA policy, audit 
   });
 
   it('the audit log shows these actions, filters by type, exports the filtered events and shows the chain broken after tampering', async () => {
-    await sealTenant(srv.s.store.db, seeded.tenantId);
+    await sealTenant(srv.s, seeded.tenantId);
     const page = await open('acme', 'admin@acme.test', STRONG);
     await page.goto('/admin/audit');
     const verdict = page.getByTestId('chain-verdict');

@@ -1,6 +1,12 @@
-/** The audit log: filter, export (JSON lines) and the chain's verification status. Reads are audited. */
+/**
+ * The audit log: filter, export (JSON lines) and the chain's verification status (MACs, chain, the
+ * signed head and the newest checkpoint of CALLWARDEN_AUDIT_CHECKPOINTS). Reads are audited. The
+ * public keys that verify checkpoints are public: /v1/audit/keys (auditKeyRoutes, no session).
+ */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { readCheckpoints, type CheckpointSet } from '../../audit/checkpoint.js';
+import { auditKeys } from '../../audit/keys.js';
 import { exportEvents, queryEvents } from '../../audit/query.js';
 import { verifyChain } from '../../audit/verify.js';
 import { audit } from '../../services/audit-log.js';
@@ -8,6 +14,55 @@ import type { Services } from '../../services/context.js';
 import { origin, principal, requireSession, tenantFor } from '../auth.js';
 import { errors, tenantParam } from '../schemas.js';
 import { auditEvent, chainReport, type AuditEventOut, type ChainReportOut } from '../schemas/audit.js';
+
+export const auditKeysSchema = z.object({
+  checkpointSigning: z.object({
+    algorithm: z.literal('Ed25519'),
+    currentKeyId: z.string().describe('Id of the key that signs new checkpoints'),
+    keys: z.array(z.object({
+      keyId: z.string(),
+      publicKey: z.string().describe('The raw 32-byte Ed25519 public key, base64'),
+      publicKeyPem: z.string().describe('The same key as SPKI PEM'),
+      current: z.boolean(),
+    })),
+  }),
+  eventMac: z.object({
+    algorithm: z.literal('HMAC-SHA256'),
+    currentKeyId: z.string().describe('Id of the key new events are MACed with (the key itself never leaves the server)'),
+    keyIds: z.array(z.string()).describe('Every key id that verifies events (the current and the previous keys)'),
+  }),
+});
+
+/** The public keys of the audit checkpoints, and the MAC key ids (never the MAC keys). No session needed. */
+export function auditKeyRoutes(s: Services): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.get('/v1/audit/keys', {
+      schema: { tags: ['audit'], summary: 'Public keys that verify audit checkpoints, and the event MAC key ids', response: { 200: auditKeysSchema } },
+    }, async () => {
+      const keys = auditKeys(s.config);
+      return {
+        checkpointSigning: {
+          algorithm: 'Ed25519' as const,
+          currentKeyId: keys.signing.id,
+          keys: [...keys.verifyKeys.values()].map((k) => ({ keyId: k.id, publicKey: k.raw.toString('base64'), publicKeyPem: k.key.export({ format: 'pem', type: 'spki' }).toString(), current: k.id === keys.signing.id })),
+        },
+        eventMac: { algorithm: 'HMAC-SHA256' as const, currentKeyId: keys.mac.id, keyIds: [...keys.macKeys.keys()] },
+      };
+    });
+  };
+}
+
+/** The configured checkpoint file, if there is one yet. */
+async function configuredCheckpoints(s: Services): Promise<CheckpointSet | undefined> {
+  const path = s.config.auditCheckpoints;
+  if (!path) return undefined;
+  try {
+    return await readCheckpoints(auditKeys(s.config), path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
 
 const filter = z.object({
   from: z.iso.datetime({ offset: true }).optional(),
@@ -53,10 +108,10 @@ export function auditRoutes(s: Services): FastifyPluginAsyncZod {
     });
 
     app.get('/v1/tenants/:tenant/audit/verify', {
-      schema: { tags, summary: "Verify the tenant's audit hash chain", params: tenantParam, response: { 200: chainReport, ...errors } },
+      schema: { tags, summary: "Verify the tenant's audit log: event MACs, the hash chain, the signed head and the newest checkpoint", params: tenantParam, response: { 200: chainReport, ...errors } },
     }, async (req) => {
       const t = await tenantFor(s, req, req.params.tenant, 'audit.read');
-      const report = await verifyChain(s.store.db, { tenantId: t.id });
+      const report = await verifyChain(s.store.db, { tenantId: t.id, keys: auditKeys(s.config), checkpoints: await configuredCheckpoints(s) });
       await record(req, t.id, 'audit.verified', { ok: report.ok });
       return report as ChainReportOut;
     });

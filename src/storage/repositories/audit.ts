@@ -1,6 +1,8 @@
 /**
  * Audit log storage. `append` is a plain INSERT (no shared row is touched, so requests never queue
- * behind each other); the chain is built afterwards by the sealer (src/audit/seal.ts).
+ * behind each other); the chain is built afterwards by the sealer (src/audit/seal.ts). Every event
+ * arrives with its MAC already computed (src/audit/mac.ts withMac, called by eventRecord), so the MAC
+ * is written in the event's own statement, whichever statement that is.
  */
 import type { Db } from '../db.js';
 
@@ -17,7 +19,16 @@ export interface AuditEvent {
   /** Non-secret details. Never put codes, passwords, tokens or secrets here. */
   data?: Record<string, unknown>;
   at: Date;
+  /** Random per event, covered by the MAC. */
+  nonce: string;
+  /** HMAC-SHA256 (hex) of the event under the audit MAC key (src/audit/mac.ts). */
+  mac: string;
+  /** Id of the MAC key (src/audit/keys.ts). */
+  macKeyId: string;
 }
+
+/** An event before its MAC is computed (src/audit/mac.ts withMac turns it into an AuditEvent). */
+export type AuditEventInput = Omit<AuditEvent, 'nonce' | 'mac' | 'macKeyId'>;
 
 export class AuditRepo {
   constructor(private readonly db: Db) {}
@@ -46,5 +57,8 @@ export function auditRow(e: AuditEvent) {
     channel: e.origin?.channel ?? null,
     request_id: e.origin?.requestId ?? null,
     data: JSON.stringify(e.data ?? {}),
+    nonce: e.nonce,
+    mac: e.mac,
+    mac_key_id: e.macKeyId,
   };
 }
