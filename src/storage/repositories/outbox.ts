@@ -4,7 +4,10 @@
  * LOCKED and leases them (next_attempt_at moved past the send, attempts + 1) in one statement, so
  * concurrent workers never claim the same row; it then records the outcome of its attempt.
  */
+import type { Insertable } from 'kysely';
+import type { Aead } from '../../crypto/aead.js';
 import type { Db } from '../db.js';
+import type { OutboxTable } from '../schema.js';
 
 export interface OutboxMessage {
   id: string;
@@ -46,17 +49,23 @@ export interface AttemptOutcome {
   now: Date;
 }
 
+/**
+ * The outbox row of a message: what `add` inserts, and what statements that write a message with
+ * other rows (a flow's code and its event, src/flows/verification-codes.ts) insert. `aead` seals what
+ * must not rest in plain text.
+ */
+export function outboxValues(m: OutboxMessage, _aead?: Aead): Insertable<OutboxTable> {
+  return {
+    id: m.id, tenant_id: m.tenantId, channel: m.channel, recipient: m.recipient, template: m.template, subject: m.subject, body: m.body,
+    created_at: m.now, next_attempt_at: m.now, expires_at: m.expiresAt ?? null, locale: m.locale ?? 'en',
+  };
+}
+
 export class OutboxRepo {
   constructor(private readonly db: Db) {}
 
   async add(m: OutboxMessage): Promise<void> {
-    await this.db
-      .insertInto('outbox')
-      .values({
-        id: m.id, tenant_id: m.tenantId, channel: m.channel, recipient: m.recipient, template: m.template, subject: m.subject, body: m.body,
-        created_at: m.now, next_attempt_at: m.now, expires_at: m.expiresAt ?? null, ...(m.locale ? { locale: m.locale } : {}),
-      })
-      .execute();
+    await this.db.insertInto('outbox').values(outboxValues(m)).execute();
   }
 
   list(opts: { tenantId?: string; recipient?: string; limit?: number }) {
