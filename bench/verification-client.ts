@@ -5,9 +5,11 @@
  *
  *   1. POST /v1/tenants/:t/verifications             {customerId, interactionId}   (the agent starts)
  *   2. POST .../verifications/:id/codes              {contactId, channel: 'email'} (the code goes to the outbox)
- *   3. the customer reads the code: one SELECT on the outbox (the newest message to their address),
- *      through this process's own pg connection (PostgreSQL) or, for PGlite, which lives inside the
- *      server process, through the parent over IPC (the parent runs the same SELECT on the store)
+ *   3. the customer reads the code: one SELECT on the target's outbox (the newest message to their
+ *      address), through this process's own pg connection (PostgreSQL; the floor always) or, for
+ *      PGlite, which lives inside the server process, through the parent over IPC (the parent runs
+ *      the same SELECT on the store); or, when Callwarden's outbox keeps the code sealed, through the
+ *      dev-mode outbox API (GET /v1/tenants/:t/outbox?recipient=..., an extra request to the server)
  *   4. POST .../verifications/:id/codes/check        {code}                        (the agent types it)
  *
  * A flow counts when the check answers 200 with state "verified". A customer is in at most one flow
@@ -37,8 +39,10 @@ export interface InitMessage {
   tenantId: string;
   agentTokens: string[];
   pools: { callwarden: Customer[]; floor: Customer[] };
-  /** PostgreSQL URL for the customer's own read; absent: ask the parent (PGlite). */
-  readUrl?: string;
+  /** How the customer reads Callwarden's code: its database (readUrl, or the parent over IPC for PGlite) or the dev outbox API. */
+  callwardenRead: { kind: 'db'; readUrl?: string } | { kind: 'api'; url: string; token: string };
+  /** The floor's database (the customer's read of the floor's outbox). */
+  floorReadUrl?: string;
   applicationName: string;
 }
 export interface RunMessage {
@@ -67,8 +71,13 @@ export interface RunResult {
   /** Share of client time in the window spent waiting for a customer or agent under the limits. */
   starvedShare: number;
   clientCpuMs: number;
-  /** Mean SQL statements per request (x-sql-statements), per stage; null without the header. */
-  sqlPerRequest: Record<'start' | 'send' | 'check', number | null>;
+  /** SQL statements per request (x-sql-statements) of the flows in the window, per stage: mean, max and how many answers carried it; null without the header. */
+  sqlPerRequest: Record<'start' | 'send' | 'check', SqlStat | null>;
+}
+export interface SqlStat {
+  mean: number;
+  max: number;
+  samples: number;
 }
 export type FromClient =
   | { type: 'ready' }
@@ -179,14 +188,22 @@ async function post(url: string, token: string, body: unknown, stage: Stage, tal
 }
 
 let init: InitMessage | undefined;
-let readPool: pg.Pool | undefined;
+const readPools: Partial<Record<RunMessage['target'], pg.Pool>> = {};
 let nextRead = 1;
 const pendingReads = new Map<number, (body: string | null) => void>();
 
-async function readCode(tenantId: string, recipient: string): Promise<string | null> {
-  if (readPool) {
-    const r = await readPool.query<{ body: string }>(READ_CODE_SQL, [tenantId, recipient]);
+async function readCode(target: RunMessage['target'], tenantId: string, recipient: string): Promise<string | null> {
+  const pool = readPools[target];
+  if (pool) {
+    const r = await pool.query<{ body: string }>(READ_CODE_SQL, [tenantId, recipient]);
     return r.rows[0]?.body ?? null;
+  }
+  if (target === 'floor') throw new StageError('no database for the floor\'s outbox');
+  const how = init!.callwardenRead;
+  if (how.kind === 'api') {
+    const res = await fetch(`${how.url}/v1/tenants/${init!.tenant}/outbox?recipient=${encodeURIComponent(recipient)}&limit=1`, { headers: { authorization: `Bearer ${how.token}`, 'user-agent': 'callwarden-bench-customer' } });
+    if (res.status !== 200) throw new StageError(`outbox API ${res.status}`);
+    return ((await res.json()) as { messages?: Array<{ body?: string }> }).messages?.[0]?.body ?? null;
   }
   const id = nextRead++;
   return new Promise((resolve) => {
@@ -239,7 +256,7 @@ async function run(m: RunMessage): Promise<RunResult> {
         await post(`${base}/${v.id}/codes`, agent.token, { contactId: customer.contactId, channel: 'email' }, 'send', tally);
         const t2 = performance.now();
         stage = 'read';
-        const code = codeIn(await readCode(i.tenantId, customer.email));
+        const code = codeIn(await readCode(m.target, i.tenantId, customer.email));
         if (!code) throw new StageError('no code in the outbox');
         const t3 = performance.now();
         stage = 'check';
@@ -273,7 +290,7 @@ async function run(m: RunMessage): Promise<RunResult> {
   process.send!({ type: 'window-end' } satisfies FromClient);
   latencies.sort((a, b) => a - b);
   for (const k of Object.keys(stages) as Stage[]) stages[k].sort((a, b) => a - b);
-  const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
+  const stat = (xs: number[]): SqlStat | null => (xs.length ? { mean: xs.reduce((a, b) => a + b, 0) / xs.length, max: xs.reduce((a, b) => Math.max(a, b), -Infinity), samples: xs.length } : null);
   return {
     type: 'result',
     target: m.target,
@@ -287,7 +304,7 @@ async function run(m: RunMessage): Promise<RunResult> {
     warmupFlows,
     starvedShare: starvedMs / (m.clients * m.seconds * 1000),
     clientCpuMs: (cpu.user + cpu.system) / 1000,
-    sqlPerRequest: { start: mean(sql.start), send: mean(sql.send), check: mean(sql.check) },
+    sqlPerRequest: { start: stat(sql.start), send: stat(sql.send), check: stat(sql.check) },
   };
 }
 
@@ -295,10 +312,13 @@ process.on('message', (raw) => {
   const m = raw as ToClient;
   if (m.type === 'init') {
     init = m;
-    if (m.readUrl) {
-      readPool = new pg.Pool({ connectionString: m.readUrl, max: 8, application_name: m.applicationName });
-      readPool.on('error', () => undefined);
-    }
+    const open = (url: string) => {
+      const p = new pg.Pool({ connectionString: url, max: 8, application_name: m.applicationName });
+      p.on('error', () => undefined);
+      return p;
+    };
+    if (m.callwardenRead.kind === 'db' && m.callwardenRead.readUrl) readPools.callwarden = open(m.callwardenRead.readUrl);
+    if (m.floorReadUrl) readPools.floor = open(m.floorReadUrl);
     process.send!({ type: 'ready' } satisfies FromClient);
   } else if (m.type === 'run') {
     run(m).then(
@@ -309,7 +329,7 @@ process.on('message', (raw) => {
     pendingReads.get(m.id)?.(m.body);
     pendingReads.delete(m.id);
   } else if (m.type === 'exit') {
-    void readPool?.end();
+    for (const p of Object.values(readPools)) void p?.end();
     process.disconnect();
   }
 });

@@ -5,12 +5,12 @@ import { benchDir, fail, parseStore, positiveInt, type StoreKind } from './commo
 
 const { values: argv } = parseArgs({
   options: {
-    store: { type: 'string', default: 'pglite' },
+    store: { type: 'string', default: 'postgres' },
     clients: { type: 'string', multiple: true },
     seconds: { type: 'string', default: '12' },
     warmup: { type: 'string', default: '3' },
     customers: { type: 'string', default: 'auto' },
-    agents: { type: 'string', default: '100' },
+    agents: { type: 'string', default: '40' },
     prewarm: { type: 'string', default: '4' },
     targets: { type: 'string', default: 'callwarden,floor' },
     'wait-idle': { type: 'string', default: '0' },
@@ -22,15 +22,17 @@ const { values: argv } = parseArgs({
   },
 });
 if (argv.help) {
-  console.log(`usage: npx tsx bench/verification.ts [--store pglite|postgres] [--clients N]... [--seconds S] [--warmup S]
+  console.log(`usage: npx tsx bench/verification.ts [--store postgres|pglite] [--clients N]... [--seconds S] [--warmup S]
        [--prewarm S] [--customers N|auto] [--agents N] [--targets callwarden,floor] [--wait-idle S] [--retries N] [--max-other-cores C] [--pg-url URL] [--out FILE]
-  --clients may be repeated or comma-separated (default 8,32); each client count is measured on
-  Callwarden, then on the floor (bench/verification-floor.ts), --seconds each after --warmup;
+  --store: Callwarden's store (default postgres); the floor (bench/verification-floor.ts, a bare
+  Fastify + pg app) always runs on its own throw-away PostgreSQL database at --pg-url.
+  --clients may be repeated or comma-separated (default 8,16); each client count is measured on
+  Callwarden, then on the floor, --seconds each after --warmup;
   before the first, each target runs --prewarm seconds unmeasured (JIT, caches, connections).
   --customers: customers per pool (Callwarden's pool and the floor's pool are separate); auto sizes
   Callwarden's so that no destination gets more than 19 codes per 10-minute window (the policy's
-  maximum is 20). --agents: agent sessions (each may send 1,000 codes per minute, the policy's
-  maximum). --targets limits the runs to one of them (e.g. for a CPU profile). --wait-idle waits up to S seconds for the machine to be idle before each measurement;
+  maximum is 20); the floor gets as many of its own. --agents: agent sessions, each invited, accepted
+  and signed in through the API (default 40; each may send 1,000 codes per minute, the policy's maximum). --targets limits the runs to one of them (e.g. for a CPU profile). --wait-idle waits up to S seconds for the machine to be idle before each measurement;
   --retries N repeats a measurement when other processes used more than --max-other-cores cores.`);
   process.exit(0);
 }
@@ -41,7 +43,7 @@ const store: StoreKind = parseStore(argv.store);
 
 export const options = {
   store,
-  clientCounts: (argv.clients ?? ['8,32']).flatMap((c) => c.split(',')).map((c) => positiveInt(c, '--clients')),
+  clientCounts: (argv.clients ?? ['8,16']).flatMap((c) => c.split(',')).map((c) => positiveInt(c, '--clients')),
   seconds: positiveInt(argv.seconds, '--seconds'),
   warmupSeconds: Number(argv.warmup),
   prewarmSeconds: Number(argv.prewarm),

@@ -50,6 +50,14 @@ export interface MeasureContext {
   hooks?: { before?: () => void | Promise<void>; after?: () => Promise<Record<string, unknown>> };
 }
 
+/** The three steps' x-sql-statements together: mean (weighted by answers) and max per verification request. */
+function overall(per: RunResult['sqlPerRequest']): { mean: number; max: number; samples: number } | null {
+  const xs = Object.values(per).filter((x): x is NonNullable<typeof x> => x !== null);
+  const samples = xs.reduce((n, x) => n + x.samples, 0);
+  if (!samples) return null;
+  return { mean: round(xs.reduce((n, x) => n + x.mean * x.samples, 0) / samples, 2), max: Math.max(...xs.map((x) => x.max)), samples };
+}
+
 async function measureRun(ctx: MeasureContext, target: 'callwarden' | 'floor', url: string, clients: number) {
   const { seconds } = ctx;
   let a: Sample | undefined;
@@ -89,6 +97,8 @@ async function measureRun(ctx: MeasureContext, target: 'callwarden' | 'floor', u
     warmupFlows: r.warmupFlows,
     limitStarvedShare: round(r.starvedShare, 3),
     sqlPerRequestUnderLoad: r.sqlPerRequest,
+    /** x-sql-statements over every request (start, send, check) of the flows in the window: mean and max; null without the header. */
+    sqlPerRequest: overall(r.sqlPerRequest),
     notes,
     cpu: d && {
       /** The server process (Callwarden or the floor; for PGlite the database too, and the customer's reads). */

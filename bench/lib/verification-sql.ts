@@ -1,25 +1,19 @@
 /**
- * The SQL of one verification flow, as the database driver receives it, and its replay templates
- * for the floor (bench/verification-floor.ts).
+ * The SQL of one verification flow, as the database driver receives it (for the record: how many
+ * statements each request of Callwarden's path runs at the driver, and which, next to the server's
+ * own x-sql-statements count).
  *
  * Recording happens below Kysely, at the driver: `pg.Client.prototype.query` (PostgreSQL) and the
  * client handed out by `PGlitePool.prototype.connect` (PGlite) are wrapped while `withDriverRecording`
  * runs, and every statement issued inside `recordStatements(fn)` (an AsyncLocalStorage context, so the
  * background audit sealer is not captured) is kept with its parameters and result rows, BEGIN and
  * COMMIT included. The wrappers are removed afterwards: the measured runs use the drivers untouched.
- *
- * A template keeps each statement's text and says, per parameter, what it is: a constant, an entity
- * of the flow (tenant, agent, session token hash, customer, contact, verification, interaction, code
- * row, code hash, the code itself), a fresh UUID per request (event and message ids, request ids),
- * "now" plus an offset, or the start of a fixed rate window. Entities are recognised by value in the
- * recorded parameters (also inside strings such as rate-window keys and audit JSON); a replay fills
- * them from the request (path, body, bearer token) and from the rows earlier statements returned
- * (`harvest`), which is all the floor knows of the flow.
+ * (The earlier floor replayed these recordings; the floor is now bench/verification-floor.ts, which
+ * runs its own least-work SQL.)
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 import { PGlitePool } from '../../src/storage/pglite-pool.js';
-import { label } from './sql-count.js';
 
 export interface Recorded {
   sql: string;
@@ -96,40 +90,23 @@ export async function capturePglitePool<T>(fn: () => Promise<T>): Promise<{ resu
   }
 }
 
-/** A pg-Pool-shaped way to run statements: pg.Pool or the server's own PGlitePool. */
-export interface SqlClient {
-  query: Query;
-  release(): void;
-}
-export interface SqlRunner {
-  connect(): Promise<SqlClient>;
-}
-
-// templates
-
-export const entityNames = ['tenantId', 'agentUserId', 'sessionId', 'tokenHash', 'customerId', 'contactId', 'contactValue', 'verificationId', 'interactionId', 'codeId', 'codeHash', 'code'] as const;
-export type EntityName = (typeof entityNames)[number];
-export type Entities = Partial<Record<EntityName, string | Buffer>>;
-
-type Piece = string | { ent: EntityName } | { fresh: string };
-export type ParamSpec =
-  | { k: 'const'; v: unknown }
-  | { k: 'ent'; name: EntityName }
-  | { k: 'tpl'; parts: Piece[] }
-  | { k: 'fresh'; key: string }
-  | { k: 'now'; offsetMs: number }
-  | { k: 'window'; ms: number }
-  | { k: 'arr'; items: ParamSpec[] };
-
-export interface StatementTemplate {
-  sql: string;
-  label: string;
-  kind: 'begin' | 'commit' | 'statement';
-  params: ParamSpec[];
-  /** Columns of the first result row that carry an entity the later statements need. */
-  harvest: Array<{ column: string; ent: EntityName }>;
-  /** The recorded statement returned or changed rows: a replay that does not has hit a missing or finished flow. */
-  expectRows: boolean;
+/** lib/sql-count.ts's label, copied so this module needs nothing from src/ but the PGlite adapter. */
+function label(sql: string): string {
+  const s = sql.replace(/\s+/g, ' ').trim();
+  const table = (re: RegExp) => re.exec(s)?.[1] ?? '?';
+  if (/^with/i.test(s)) {
+    const ctes = new Set([...s.matchAll(/(?:^with|,)\s+"?(\w+)"?\s+as\s*\(/gi)].map((m) => m[1]!.toLowerCase()));
+    // tables read (FROM / JOIN) and written; not the CTEs themselves, nor ON CONFLICT's DO UPDATE SET
+    const parts = [...s.matchAll(/\b(?<!do )(insert into|update|delete from|from|join) "?(\w+)"?/gi)]
+      .filter((m) => !ctes.has(m[2]!.toLowerCase()))
+      .map((m) => `${/^(from|join)$/i.test(m[1]!) ? 'SELECT' : m[1]!.split(' ')[0]!.toUpperCase()} ${m[2]}`);
+    return `WITH(${[...new Set(parts)].join(' + ')})`;
+  }
+  if (/^select/i.test(s)) return `SELECT ${table(/ from "?(\w+)"?/i)}${/ join /i.test(s) ? ' (join)' : ''}`;
+  if (/^insert/i.test(s)) return `INSERT ${table(/^insert into "?(\w+)"?/i)}${/on conflict[^]*do update/i.test(s) ? ' ON CONFLICT DO UPDATE' : / on conflict[^]*do nothing/i.test(s) ? ' ON CONFLICT DO NOTHING' : ''}`;
+  if (/^update/i.test(s)) return `UPDATE ${table(/^update "?(\w+)"?/i)}`;
+  if (/^delete/i.test(s)) return `DELETE ${table(/^delete from "?(\w+)"?/i)}`;
+  return s.slice(0, 40);
 }
 
 /**
@@ -152,142 +129,3 @@ export function statementLabel(text: string): string {
 
 export type Step = 'start' | 'send' | 'check';
 export const steps: readonly Step[] = ['start', 'send', 'check'];
-
-const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
-const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-/** Turns the recorded statements of one request into replay templates; `t0` is when the request began. */
-export function templatesFor(recorded: Recorded[], entities: Entities, t0: number, warn: (m: string) => void): StatementTemplate[] {
-  const strings = (Object.entries(entities) as Array<[EntityName, string | Buffer]>)
-    .filter(([n, v]) => typeof v === 'string' && n !== 'code')
-    .sort((a, b) => (b[1] as string).length - (a[1] as string).length) as Array<[EntityName, string]>;
-  const buffers = (Object.entries(entities) as Array<[EntityName, string | Buffer]>).filter(([, v]) => Buffer.isBuffer(v)) as Array<[EntityName, Buffer]>;
-  const code = typeof entities.code === 'string' ? entities.code : undefined;
-
-  const stringSpec = (s: string): ParamSpec => {
-    const exact = strings.find(([, v]) => v === s);
-    if (exact) return { k: 'ent', name: exact[0] };
-    const found: Array<{ at: number; end: number; piece: Piece }> = [];
-    const free = (at: number, end: number) => found.every((f) => end <= f.at || at >= f.end);
-    for (const [name, v] of strings) {
-      for (let i = s.indexOf(v); i >= 0; i = s.indexOf(v, i + v.length)) if (free(i, i + v.length)) found.push({ at: i, end: i + v.length, piece: { ent: name } });
-    }
-    for (const m of s.matchAll(UUID)) if (free(m.index, m.index + m[0].length)) found.push({ at: m.index, end: m.index + m[0].length, piece: { fresh: m[0].toLowerCase() } });
-    if (code) for (const m of s.matchAll(new RegExp(`(?<!\\d)${escapeRe(code)}(?!\\d)`, 'g'))) if (free(m.index, m.index + m[0].length)) found.push({ at: m.index, end: m.index + m[0].length, piece: { ent: 'code' } });
-    if (found.length === 0) return { k: 'const', v: s };
-    found.sort((a, b) => a.at - b.at);
-    if (found.length === 1 && found[0]!.at === 0 && found[0]!.end === s.length && 'fresh' in (found[0]!.piece as object)) return { k: 'fresh', key: (found[0]!.piece as { fresh: string }).fresh };
-    const parts: Piece[] = [];
-    let pos = 0;
-    for (const f of found) {
-      if (f.at > pos) parts.push(s.slice(pos, f.at));
-      parts.push(f.piece);
-      pos = f.end;
-    }
-    if (pos < s.length) parts.push(s.slice(pos));
-    return { k: 'tpl', parts };
-  };
-
-  const dateSpec = (d: Date, where: string): ParamSpec => {
-    const ms = d.getTime();
-    const off = ms - t0;
-    for (const w of [600_000, 60_000]) if (ms % w === 0 && off > -w - 1000 && off < 1000) return { k: 'window', ms: w };
-    if (Math.abs(off) < 1000) return { k: 'now', offsetMs: 0 };
-    const rounded = Math.round(off / 1000) * 1000;
-    if (Math.abs(off - rounded) > 200) warn(`${where}: date ${d.toISOString()} is ${off} ms from the request's start (replayed as now ${rounded >= 0 ? '+' : ''}${rounded} ms)`);
-    return { k: 'now', offsetMs: rounded };
-  };
-
-  const spec = (v: unknown, where: string): ParamSpec => {
-    if (v instanceof Date) return dateSpec(v, where);
-    if (Buffer.isBuffer(v)) {
-      const b = buffers.find(([, x]) => x.equals(v));
-      return b ? { k: 'ent', name: b[0] } : { k: 'const', v };
-    }
-    if (typeof v === 'string') return stringSpec(v);
-    if (Array.isArray(v)) return { k: 'arr', items: v.map((x, i) => spec(x, `${where}[${i}]`)) };
-    return { k: 'const', v };
-  };
-
-  return recorded.map((r, i) => {
-    const kind = /^\s*begin\b/i.test(r.sql) ? 'begin' : /^\s*commit\b/i.test(r.sql) ? 'commit' : 'statement';
-    const harvest: StatementTemplate['harvest'] = [];
-    const row = r.rows[0];
-    if (row) {
-      for (const [column, v] of Object.entries(row)) {
-        const ent =
-          typeof v === 'string' ? strings.find(([, x]) => x === v)?.[0] : Buffer.isBuffer(v) ? buffers.find(([, x]) => x.equals(v))?.[0] : undefined;
-        if (ent) harvest.push({ column, ent });
-      }
-    }
-    return {
-      sql: r.sql,
-      label: kind === 'statement' ? statementLabel(r.sql) : kind.toUpperCase(),
-      kind,
-      params: r.params.map((p, j) => spec(p, `statement ${i + 1} ($${j + 1})`)),
-      harvest,
-      expectRows: kind === 'statement' && (r.rows.length > 0 || r.rowCount > 0),
-    };
-  });
-}
-
-/** The value of a parameter for one replayed request. */
-export function resolveParam(p: ParamSpec, ctx: Entities, fresh: Map<string, string>, now: number, newId: () => string): unknown {
-  switch (p.k) {
-    case 'const':
-      return p.v;
-    case 'ent': {
-      const v = ctx[p.name];
-      if (v === undefined) throw new Error(`floor: no value for ${p.name}`);
-      return v;
-    }
-    case 'fresh': {
-      let v = fresh.get(p.key);
-      if (!v) fresh.set(p.key, (v = newId()));
-      return v;
-    }
-    case 'tpl':
-      return p.parts
-        .map((x) => {
-          if (typeof x === 'string') return x;
-          if ('ent' in x) {
-            const v = ctx[x.ent];
-            if (v === undefined) throw new Error(`floor: no value for ${x.ent}`);
-            return String(v);
-          }
-          let v = fresh.get(x.fresh);
-          if (!v) fresh.set(x.fresh, (v = newId()));
-          return v;
-        })
-        .join('');
-    case 'now':
-      return new Date(now + p.offsetMs);
-    case 'window':
-      return new Date(Math.floor(now / p.ms) * p.ms);
-    case 'arr':
-      return p.items.map((x) => resolveParam(x, ctx, fresh, now, newId));
-  }
-}
-
-/** A short description of a template's parameters (for the JSON result). */
-export function describeParams(t: StatementTemplate): string[] {
-  const d = (p: ParamSpec): string => {
-    switch (p.k) {
-      case 'const':
-        return Buffer.isBuffer(p.v) ? `const bytea(${p.v.length})` : `const ${JSON.stringify(p.v)?.slice(0, 40)}`;
-      case 'ent':
-        return p.name;
-      case 'fresh':
-        return 'fresh uuid';
-      case 'tpl':
-        return `"${p.parts.map((x) => (typeof x === 'string' ? x.slice(0, 30) : 'ent' in x ? `{${x.ent}}` : '{uuid}')).join('')}"`.slice(0, 120);
-      case 'now':
-        return p.offsetMs ? `now${p.offsetMs > 0 ? '+' : ''}${p.offsetMs / 1000}s` : 'now';
-      case 'window':
-        return `window(${p.ms / 1000}s)`;
-      case 'arr':
-        return `[${p.items.map(d).join(', ')}]`;
-    }
-  };
-  return t.params.map(d);
-}
