@@ -1,62 +1,19 @@
-/** Shapes of the tenant-administration API (users, roles, approvals) as the console reads them. */
+/**
+ * Shapes of the tenant-administration API (users, roles, approvals) as the console reads them, taken
+ * from the generated API types (web/src/api/schema.d.ts, from the server's /openapi.json).
+ */
+import type { ResponseOf } from '../../api';
 
-export type UserStatus = 'invited' | 'active' | 'disabled';
+/** A user in the list: with active second-factor kinds (`methods`) and whether sign-in is locked. */
+export type AdminUser = ResponseOf<'/v1/tenants/{tenant}/users', 'get'>['users'][number];
+export type UserStatus = AdminUser['status'];
+/** The user detail: the list fields plus the user's factors. */
+export type AdminUserDetail = ResponseOf<'/v1/tenants/{tenant}/users/{userId}', 'get'>;
+export type UserFactor = AdminUserDetail['factors'][number];
 
-export interface AdminUser {
-  id: string;
-  tenantId: string;
-  email: string;
-  displayName: string;
-  roles: string[];
-  status: UserStatus;
-  createdAt: string;
-  lastSigninAt: string | null;
-  disabledAt: string | null;
-  /** Active second-factor kinds (in the list; the detail has `factors`). */
-  methods: string[];
-  /** Sign-in is locked by failed attempts (the password or a factor); an admin can unlock. */
-  locked: boolean;
-}
+export type RolesResponse = ResponseOf<'/v1/tenants/{tenant}/roles', 'get'>;
+export type Role = RolesResponse['roles'][number];
 
-export interface UserFactor {
-  kind: string;
-  label: string;
-}
-
-export interface AdminUserDetail extends AdminUser {
-  factors: UserFactor[];
-}
-
-export interface Role {
-  name: string;
-  description: string;
-  permissions: string[];
-  builtin: boolean;
-}
-
-export interface RolesResponse {
-  roles: Role[];
-  permissions: string[];
-}
-
-export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'canceled';
-
-export interface Person {
-  id: string;
-  email: string;
-}
-
-export interface Approval {
-  id: string;
-  kind: 'factor_reset' | string;
-  status: ApprovalStatus;
-  reason: string;
-  createdAt: string;
-  expiresAt: string;
-  target: Person;
-  requestedBy: Person;
-  decidedBy?: Person | null;
-  decidedAt?: string | null;
-  /** The reason given when rejecting or canceling. */
-  decisionReason?: string;
-}
+export type Approval = ResponseOf<'/v1/tenants/{tenant}/approvals', 'get'>['approvals'][number];
+export type ApprovalStatus = Approval['status'];
+export type Person = Approval['target'];

@@ -1,101 +1,24 @@
-/** The shapes the agent desktop reads from the API (see src/flows/verification.ts and src/http/routes/customers.ts). */
+/**
+ * The shapes the agent desktop reads from the API, taken from the generated API types
+ * (web/src/api/schema.d.ts, from the server's /openapi.json): a change on the server shows here.
+ */
+import type { ResponseOf } from '../../api';
 
-export type VerificationState = 'pending' | 'verified' | 'failed' | 'expired' | 'canceled';
-export type CallerMethod = 'otp_sms' | 'otp_voice' | 'otp_email' | 'totp' | 'pin' | 'question';
+export type VerificationView = ResponseOf<'/v1/tenants/{tenant}/verifications/{id}', 'get'>;
+export type VerificationState = VerificationView['state'];
+export type CallerMethod = VerificationView['completedMethods'][number];
+export type LevelStatus = VerificationView['status'];
 /** A requirement of a level: a category or one method by name. */
-export type Requirement = 'possession' | 'knowledge' | CallerMethod;
+export type Requirement = LevelStatus['alternatives'][number]['requirements'][number];
+export type AvailableMethod = VerificationView['available'][number];
+export type AvailableContact = NonNullable<AvailableMethod['contacts']>[number];
+export type Risk = VerificationView['risk'];
+export type RiskSignal = Risk['signals'][number];
 
-export interface AvailableContact {
-  id: string;
-  kind: 'phone' | 'email';
-  masked: string;
-  eligible: boolean;
-  reason?: string;
-}
+export type CustomerSummary = ResponseOf<'/v1/tenants/{tenant}/customers', 'get'>['customers'][number];
+export type MaskedContact = CustomerSummary['contacts'][number];
+export type Customer = ResponseOf<'/v1/tenants/{tenant}/customers/{id}', 'get'>;
 
-export interface AvailableMethod {
-  method: CallerMethod;
-  contacts?: AvailableContact[];
-}
-
-export interface RiskSignal {
-  signal: string;
-  points: number;
-  detail: string;
-}
-
-export interface Risk {
-  score: number;
-  level: 'low' | 'medium' | 'high';
-  signals: RiskSignal[];
-}
-
-export interface LevelStatus {
-  level: string;
-  satisfied: boolean;
-  alternatives: Array<{ requirements: Requirement[]; met: Requirement[]; missing: Requirement[] }>;
-}
-
-export interface VerificationView {
-  id: string;
-  customerId: string;
-  interactionId: string;
-  channel: 'agent' | 'ivr';
-  state: VerificationState;
-  level: string;
-  requestedLevel: string;
-  completedMethods: CallerMethod[];
-  status: LevelStatus;
-  available: AvailableMethod[];
-  attemptsLeft: number;
-  risk: Risk;
-  expiresAt: string;
-  verifiedAt: string | null;
-  locale: string | null;
-  /** Only on the response that verified the flow. */
-  assertion?: string;
-}
-
-export interface MaskedContact {
-  id: string;
-  kind: 'phone' | 'email';
-  value: string;
-  label: string;
-  verifiedAt: string | null;
-  changedAt: string;
-}
-
-export interface CustomerSummary {
-  id: string | null;
-  externalId: string | null;
-  name: string;
-  accountNumber: string | null;
-  contacts: MaskedContact[];
-}
-
-export interface Customer {
-  id: string;
-  externalId: string | null;
-  name: string;
-  accountNumber: string | null;
-  nationalId: string | null;
-  dateOfBirth: string | null;
-  cardLast4: string | null;
-  contacts: Array<MaskedContact & { createdAt: string }>;
-  pinSet: boolean;
-  totpSet: boolean;
-  questions: Array<{ id: string; question: string }>;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface CodeSent {
-  sent: true;
-  channel: 'sms' | 'voice' | 'email';
-  contactId: string;
-  destination: string;
-  expiresAt: string;
-  resendAvailableAt: string;
-}
+export type CodeSent = ResponseOf<'/v1/tenants/{tenant}/verifications/{id}/codes', 'post'>;
 
 export const terminal = (s: VerificationState | undefined) => s !== undefined && s !== 'pending';

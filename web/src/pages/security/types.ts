@@ -1,37 +1,13 @@
-/** Shapes of the self-service API (GET /v1/me/factors, /v1/me/sessions, /v1/me/activity). */
-export interface Factor {
-  id: string;
-  kind: string;
-  label: string;
-  createdAt?: string;
-  lastUsedAt?: string | null;
-  /** Recovery codes: how many are still unused. */
-  remaining?: number;
-}
+/**
+ * Shapes of the self-service API (GET /v1/me/factors, /v1/me/sessions, /v1/me/activity), taken from
+ * the generated API types (web/src/api/schema.d.ts, from the server's /openapi.json).
+ */
+import type { ResponseOf } from '../../api';
 
-export interface SessionRow {
-  id: string;
-  current: boolean;
-  aal: number;
-  methods: string[];
-  createdAt: string;
-  lastSeenAt: string;
-  expiresAt: string;
-  ip: string | null;
-  userAgent: string | null;
-}
-
-export interface ActivityEvent {
-  id: number | string;
-  type: string;
-  outcome: string;
-  at: string;
-  ip?: string | null;
-  userAgent?: string | null;
-  /** Sign-ins: the methods used; failed attempts: the method tried; factor changes: the kind. */
-  methods?: string[];
-  /** Failed attempts: why (wrong_password, locked, ...). */
-  reason?: string;
-}
+/** A sign-in method; recovery codes carry how many are still unused (`remaining`). */
+export type Factor = ResponseOf<'/v1/me/factors', 'get'>['factors'][number];
+export type SessionRow = ResponseOf<'/v1/me/sessions', 'get'>['sessions'][number];
+/** Sign-ins carry the methods used; failed attempts the method tried and why (`reason`). */
+export type ActivityEvent = ResponseOf<'/v1/me/activity', 'get'>['events'][number];
 
 export const RECOVERY_CODE_COUNT = 10;
