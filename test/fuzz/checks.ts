@@ -56,7 +56,7 @@ export function responseProblems(o: Operation, res: { statusCode: number; header
         return problems;
       }
       const schema = declared?.content?.['application/json']?.schema;
-      if (schema) problems.push(...checkSchema(body, schema).slice(0, 5).map((p) => `response schema: ${p}`));
+      if (schema) problems.push(...checkSchema(body, schema, '$', o.root).slice(0, 5).map((p) => `response schema: ${p}`));
     } else if (type.startsWith('text/xml')) {
       if (!/^<\?xml[^>]*\?><Response>[\s\S]*<\/Response>$/.test(res.body)) problems.push('TwiML is not a <Response> document');
     } else if (!type.startsWith('text/event-stream') && !type.startsWith('application/x-ndjson')) {

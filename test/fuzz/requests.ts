@@ -30,6 +30,8 @@ export interface Operation {
   stream: boolean;
   /** Who may call it: session (default), apiKey or nobody in particular (security: []). */
   security: 'session' | 'apiKey' | 'public';
+  /** The whole document, for local `$ref`s in its schemas. */
+  root?: Schema;
 }
 
 export function operations(doc: Schema): Operation[] {
@@ -50,6 +52,7 @@ export function operations(doc: Schema): Operation[] {
         body: jsonSchema ? { type: 'json', schema: jsonSchema, required: !!op.requestBody.required } : formSchema ? { type: 'form', schema: formSchema, required: !!op.requestBody.required } : undefined,
         stream: !!op.responses?.['200']?.content?.['text/event-stream'],
         security: sec.length === 0 ? 'public' : sec.some((x: Schema) => 'apiKey' in x) ? 'apiKey' : 'session',
+        root: doc,
       });
     }
   }

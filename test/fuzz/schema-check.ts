@@ -16,7 +16,12 @@ export function checkSchema(value: unknown, schema: Schema | boolean | undefined
   if (schema === undefined || schema === true || depth > 30) return [];
   if (schema === false) return [`${path}: no value allowed`];
   let s = schema;
-  if (typeof s.$ref === 'string' && root && s.$ref.startsWith('#/')) s = s.$ref.slice(2).split('/').reduce((a: any, k: string) => a?.[k], root) ?? {};
+  if (typeof s.$ref === 'string') {
+    // a reference the check cannot follow would pass anything: say so instead
+    const target = root && s.$ref.startsWith('#/') ? s.$ref.slice(2).split('/').reduce((a: any, k: string) => a?.[k.replace(/~1/g, '/').replace(/~0/g, '~')], root) : undefined;
+    if (!target) return [`${path}: cannot resolve ${s.$ref}`];
+    s = target;
+  }
   const problems: string[] = [];
   if ('const' in s && JSON.stringify(s.const) !== JSON.stringify(value)) problems.push(`${path}: expected const ${JSON.stringify(s.const)}`);
   if (Array.isArray(s.enum) && !s.enum.some((e: unknown) => JSON.stringify(e) === JSON.stringify(value))) problems.push(`${path}: ${JSON.stringify(value)} not in enum`);
