@@ -14,8 +14,10 @@
 import { AppError } from '../domain/errors.js';
 import { evaluateLevel, type CallerMethod } from '../domain/verification-policy.js';
 import type { Origin, Services } from '../services/context.js';
-import type { VerificationRow } from '../storage/repositories/verifications.js';
-import { availableMethods, verificationPolicy, verificationState, type Actor } from './verification.js';
+import type { FlowRecord } from '../engine/flow.js';
+import type { OtpSlot } from '../methods/otp/index.js';
+import type { Claimed } from '../storage/repositories/flow-claims.js';
+import { availableMethods, readVerification, verificationState, type Actor } from './verification.js';
 import { checkCode, sendCode, type CodeChannel } from './verification-codes.js';
 import { checkPin } from './verification-knowledge.js';
 
@@ -66,31 +68,33 @@ const CHANNELS: Array<[string, CodeChannel, CallerMethod]> = [['1', 'sms', 'otp_
 /** How a destination is named to the caller: the last four digits of a phone, never an address. */
 const spoken = (kind: 'phone' | 'email', masked: string) => (kind === 'phone' ? `your phone number ending in ${masked.slice(-4).split('').join(' ')}` : 'your email address');
 
-async function plan(s: Services, v: VerificationRow): Promise<Plan> {
+function plan(s: Services, c: Claimed): Plan {
   const now = s.clock();
+  const v = c.flow;
   const state = verificationState(v, now);
   if (state !== 'pending') return { step: 'done', result: state };
-  const policy = await verificationPolicy(s, v.tenant_id);
+  const policy = s.engine.policy(c).verification;
   const completed = v.completed_methods as CallerMethod[];
-  if (!policy.levels[v.level]) return { step: 'done', result: 'transfer' };
-  const before = evaluateLevel(policy, v.level, completed);
+  if (!policy.levels[v.required_level]) return { step: 'done', result: 'transfer' };
+  const before = evaluateLevel(policy, v.required_level, completed);
   if (before.satisfied) return { step: 'done', result: 'verified' };
   // a method helps when it meets one more requirement of some alternative of the level
-  const helps = (m: CallerMethod) => !completed.includes(m) && evaluateLevel(policy, v.level, [...completed, m]).alternatives.some((a, i) => a.met.length > before.alternatives[i]!.met.length);
-  const available = await availableMethods(s, v, policy, now);
-  const contactOf = (m: CallerMethod) => available.find((a) => a.method === m)?.contacts?.find((c) => c.eligible);
+  const helps = (m: CallerMethod) => !completed.includes(m) && evaluateLevel(policy, v.required_level, [...completed, m]).alternatives.some((a, i) => a.met.length > before.alternatives[i]!.met.length);
+  const available = availableMethods(c.customer, policy, now);
+  const contactOf = (m: CallerMethod) => available.find((a) => a.method === m)?.contacts?.find((x) => x.eligible);
 
-  const last = await s.store.verifications.lastCode(v.id);
-  if (last && !last.consumed_at && !last.superseded_at && last.expires_at > now) {
-    const c = available.flatMap((a) => a.contacts ?? []).find((x) => x.id === last.contact_id);
-    const target = { digit: '*', channel: last.channel, contactId: last.contact_id, spoken: c ? spoken(c.kind, c.masked) : 'you' };
+  const last = v.ceremony.otp as unknown as OtpSlot | undefined;
+  if (last && !last.consumedAt && new Date(last.expiresAt) > now) {
+    const x = available.flatMap((a) => a.contacts ?? []).find((y) => y.id === last.contactId);
+    const target = { digit: '*', channel: last.channel, contactId: last.contactId, spoken: x ? spoken(x.kind, x.masked) : 'you' };
     return { step: 'code', target, digits: policy.code.digits };
   }
   const pinHelps = available.some((a) => a.method === 'pin') && helps('pin');
-  if (pinHelps && !last && policy.attempts - v.attempts_left < PIN_TRIES) return { step: 'pin' };
+  // PIN tries so far, from the flow's own initial budget
+  if (pinHelps && !last && v.attempts_initial - v.attempts_left < PIN_TRIES) return { step: 'pin' };
   const options = CHANNELS.flatMap(([digit, channel, method]) => {
-    const c = helps(method) ? contactOf(method) : undefined;
-    return c ? [{ digit, channel, contactId: c.id, spoken: spoken(c.kind, c.masked) }] : [];
+    const x = helps(method) ? contactOf(method) : undefined;
+    return x ? [{ digit, channel, contactId: x.id, spoken: spoken(x.kind, x.masked) }] : [];
   });
   if (options.length) return { step: 'choice', options };
   if (pinHelps) return { step: 'pin' };
@@ -107,8 +111,8 @@ const DONE_TEXT: Record<IvrResult, string> = {
   transfer: 'We could not finish verifying you by phone. An agent will help you.',
 };
 
-function render(v: VerificationRow, p: Plan, now: Date): IvrPrompt {
-  const base = { verificationId: v.id, state: verificationState(v, now), level: v.level, completedMethods: v.completed_methods, attemptsLeft: Math.max(0, v.attempts_left) };
+function render(v: FlowRecord, p: Plan, now: Date): IvrPrompt {
+  const base = { verificationId: v.id, state: verificationState(v, now), level: v.required_level, completedMethods: v.completed_methods, attemptsLeft: Math.max(0, v.attempts_left) };
   switch (p.step) {
     case 'pin':
       return { ...base, step: 'pin', prompt: 'Please enter your PIN, followed by the pound key.', expect: 'pin', finishOnKey: '#', maxDigits: 8, done: false };
@@ -137,16 +141,10 @@ function render(v: VerificationRow, p: Plan, now: Date): IvrPrompt {
   }
 }
 
-async function load(s: Services, tenantId: string, id: string): Promise<VerificationRow> {
-  const v = await s.store.verifications.byId(tenantId, id);
-  if (!v) throw new AppError('not_found');
-  return v;
-}
-
 /** The prompt for the current step of a verification of the tenant. */
 export async function ivrPrompt(s: Services, a: { tenantId: string; id: string }): Promise<IvrPrompt> {
-  const v = await load(s, a.tenantId, a.id);
-  return render(v, await plan(s, v), s.clock());
+  const c = await readVerification(s, a.tenantId, a.id);
+  return render(c.flow, plan(s, c), s.clock());
 }
 
 /** What to tell the caller when a step was refused (never a detail an attacker could use). */
@@ -166,8 +164,7 @@ function noticeFor(e: AppError, step: IvrStep): string | undefined {
  * code to the chosen on-file contact), a code, or star for a new code. Returns the next prompt.
  */
 export async function ivrDigits(s: Services, a: { tenantId: string; id: string; digits: string; actor: Actor; origin: Origin }): Promise<IvrReply> {
-  const v = await load(s, a.tenantId, a.id);
-  const p = await plan(s, v);
+  const p = plan(s, await readVerification(s, a.tenantId, a.id));
   const keyed = a.digits.replace(/[^0-9*#]/g, '');
   const digits = keyed.replace(/[#*]/g, '');
   const ctx = { tenantId: a.tenantId, id: a.id, actor: a.actor, origin: a.origin };

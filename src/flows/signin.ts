@@ -1,26 +1,26 @@
 /**
- * Staff sign-in (and re-authentication) as a persisted flow: identify, password, then a second factor
- * chosen from the user's enrolled ones, or a forced enrollment when policy says so. Each step claims
- * one attempt of the flow's shared budget, goes through the factor's attempt gate, and on success
- * moves the flow on with a new flow token (a new id after each factor). The session is issued only
- * when the flow completes, so a half-signed-in client holds nothing a protected route accepts.
+ * Staff sign-in and re-authentication as flow kinds on the engine: identify, password, then a
+ * second factor chosen from the user's enrolled ones, or a forced enrollment when policy says so.
+ * The engine claims, gates, verifies and records; this file says what a success leads to (the next
+ * state, a new flow token after every factor) and what completing issues: a session (sign-in) or a
+ * refreshed session with a new token (re-authentication), written in the statement that records
+ * the last step. A half-signed-in client holds nothing a protected route accepts.
  */
 import { randomUUID } from 'node:crypto';
-import { hashToken, newToken, safeEqual } from '../crypto/tokens.js';
+import { sql } from 'kysely';
+import { hashToken, newToken } from '../crypto/tokens.js';
 import { AppError } from '../domain/errors.js';
 import { normalizeIdentifier } from '../domain/identifiers.js';
-import { inGrace, lockoutRules, mfaModeFor, type Policy } from '../domain/policy.js';
+import { inGrace, mfaModeFor, sessionRules, type Policy } from '../domain/policy.js';
+import type { KindHooks, SuccessPlan } from '../engine/engine.js';
+import { derivedState, type FlowRecord } from '../engine/flow.js';
+import type { Account } from '../engine/method.js';
 import { queueEmail, templates } from '../delivery/notices.js';
-import { audit, type EventInput } from '../services/audit-log.js';
 import type { Origin, Services } from '../services/context.js';
-import { currentPolicy, parseStoredPolicy } from '../services/policies.js';
-import { issueSession, type IssuedSession, type Principal } from '../services/sessions.js';
-import type { FlowRow } from '../storage/repositories/flows.js';
-import type { CounterKey, StepAccount } from '../storage/repositories/signin-steps.js';
-import type { UserRow } from '../storage/repositories/users.js';
-import type { GateVerdict } from './attempt-gate.js';
-import { claimError, gateError } from './flow-errors.js';
-import { flowState, type FlowState, type StoredState } from './signin-states.js';
+import type { IssuedSession, Principal } from '../services/sessions.js';
+import type { ExtraWrite } from '../storage/repositories/flow-records.js';
+
+export type FlowState = 'password' | 'second_factor' | 'enroll' | 'completed' | 'failed' | 'expired';
 
 export interface FlowView {
   id: string;
@@ -47,60 +47,55 @@ export interface StepResult {
   enrollment?: Record<string, unknown>;
 }
 
-const deny = (e: AppError): never => {
-  throw e;
-};
+type SigninKind = 'signin' | 'reauth';
 
-function view(s: Services, f: FlowRow, now: Date, extra: Partial<FlowView> = {}): FlowView {
+function view(f: FlowRecord, now: Date, extra: Partial<FlowView> = {}): FlowView {
   return {
     id: f.id,
-    kind: f.kind,
-    state: flowState(f, now),
+    kind: f.kind as SigninKind,
+    state: derivedState(f, now) as FlowState,
     expiresAt: f.expires_at.toISOString(),
     attemptsLeft: Math.max(0, f.attempts_left),
-    requiredAal: f.required_aal,
+    requiredAal: Number(f.required_level),
     completedMethods: f.completed_methods,
     ...extra,
   };
 }
 
-async function secondFactorOptions(s: Services, user: Pick<UserRow, 'id' | 'roles'>, policy: Policy): Promise<string[]> {
-  if (mfaModeFor(policy, user.roles) === 'off') return [];
-  const kinds = await s.store.factors.activeKinds(user.id);
-  return policy.mfa.allowedFactors.filter((k) => kinds.includes(k));
-}
+/** The second factors this user may use now: allowed by policy and enrolled. */
+const secondFactors = (policy: Policy, a: Pick<Account, 'roles' | 'activeKinds'>) =>
+  mfaModeFor(policy, a.roles) === 'off' ? [] : policy.mfa.allowedFactors.filter((k) => a.activeKinds.includes(k));
 
-const describe = (s: Services, kinds: string[]) => kinds.map((k) => ({ method: k, label: s.registry.get(k)?.label ?? k }));
+const describe = (s: Services, kinds: string[]) => kinds.map((k) => ({ method: k, label: s.methods.get(k)?.traits.label ?? k }));
 
-/** Persists a new flow in state `password` with a fresh token, budget and expiry. */
-async function createFlow(s: Services, f: { tenantId: string; kind: 'signin' | 'reauth'; identifier: string; userId: string | null; sessionId: string | null; requiredAal: number; origin: Origin }): Promise<StepResult> {
+async function createFlow(s: Services, f: { tenantSlug?: string; tenantId?: string; kind: SigninKind; identifier: string; userId: string | null; sessionId: string | null; requiredAal: number; origin: Origin }): Promise<StepResult> {
   const now = s.clock();
   const token = newToken();
-  const flow = await s.store.flows.create({
+  const budget = s.config.flowAttemptBudget;
+  const row = {
     id: randomUUID(),
-    tenant_id: f.tenantId,
     kind: f.kind,
+    subject_type: f.userId ? ('user' as const) : null,
+    subject_id: f.userId,
+    identifier: f.identifier,
     secret_hash: hashToken(token),
     state: 'password',
-    identifier: f.identifier,
-    user_id: f.userId,
-    session_id: f.sessionId,
-    required_aal: f.requiredAal,
-    attempts_left: s.config.flowAttemptBudget,
-    ip: f.origin.ip,
-    user_agent: f.origin.userAgent?.slice(0, 512) ?? null,
+    required_level: String(f.requiredAal),
+    attempts_initial: budget,
+    attempts_left: budget,
+    context: { ...(f.sessionId ? { sessionId: f.sessionId } : {}), ip: f.origin.ip, userAgent: f.origin.userAgent?.slice(0, 512) ?? null },
     created_at: now,
     updated_at: now,
     expires_at: new Date(now.getTime() + s.config.flowTtlSeconds * 1000),
-  });
-  return { flow: view(s, flow, now), flowToken: token };
+  };
+  const flow = f.tenantId ? await s.store.flows.create({ ...row, tenant_id: f.tenantId }) : await s.store.flows.createForSlug(f.tenantSlug!, row);
+  if (!flow) throw new AppError('not_found', undefined, 'Unknown organization.');
+  return { flow: view(flow, now), flowToken: token };
 }
 
-export async function startSignin(s: Services, a: { tenant: string; identifier: string; origin: Origin }): Promise<StepResult> {
-  const tenant = await s.store.tenants.bySlug(a.tenant.trim().toLowerCase());
-  if (!tenant || tenant.disabled_at) throw new AppError('not_found', undefined, 'Unknown organization.');
+export function startSignin(s: Services, a: { tenant: string; identifier: string; origin: Origin }): Promise<StepResult> {
   const identifier = normalizeIdentifier(a.identifier).slice(0, 320);
-  return createFlow(s, { tenantId: tenant.id, kind: 'signin', identifier, userId: null, sessionId: null, requiredAal: 1, origin: a.origin });
+  return createFlow(s, { tenantSlug: a.tenant.trim().toLowerCase(), kind: 'signin', identifier, userId: null, sessionId: null, requiredAal: 1, origin: a.origin });
 }
 
 /** Re-authentication of a signed-in user: the same steps, ending in a refreshed session. */
@@ -108,193 +103,228 @@ export function startReauth(s: Services, p: Principal, origin: Origin): Promise<
   return createFlow(s, { tenantId: p.tenantId, kind: 'reauth', identifier: p.userEmail, userId: p.userId, sessionId: p.id, requiredAal: p.aal, origin });
 }
 
+const ALL_STATES = ['password', 'second_factor', 'enroll'] as const;
+
 export async function getFlow(s: Services, id: string, token: string): Promise<StepResult> {
   const now = s.clock();
-  const h = hashToken(token);
-  const f = await s.store.flows.byId(id);
-  const err = claimError(f, h, now);
-  if (!f || err.code === 'flow_invalid') throw err;
+  const c = await s.engine.read({ flowId: id, secretHash: hashToken(token), states: ALL_STATES, kindNeeds: ['account'] }).catch(async (e: unknown) => {
+    // a completed, failed or expired flow still reads (with its token), as before
+    const f = await s.store.flows.byId(id);
+    if (e instanceof AppError && e.code !== 'flow_invalid' && f && (f.kind === 'signin' || f.kind === 'reauth')) return { flow: f, loaded: {}, policy: null } as const;
+    throw e;
+  });
   const extra: Partial<FlowView> = {};
-  if (f.state === 'second_factor' && f.user_id) {
-    const user = await s.store.users.byId(f.tenant_id, f.user_id);
-    const { policy } = await currentPolicy(s, f.tenant_id);
-    if (user) extra.options = describe(s, await secondFactorOptions(s, user, policy));
-  }
-  if (f.state === 'enroll') extra.enroll = ['totp'];
-  return { flow: view(s, f, now, extra) };
+  if (c.policy && c.flow.state === 'second_factor' && c.loaded.account) extra.options = describe(s, secondFactors(s.engine.policy(c as never), c.loaded.account));
+  if (c.flow.state === 'enroll') extra.enroll = ['totp'];
+  return { flow: view(c.flow, now, extra) };
+}
+
+/** The kind's part of an attempt: events, errors, and the completion. */
+function hooks(s: Services, origin: Origin, allow: ((policy: Policy, account: Account, flow: FlowRecord) => void) | null, next: (c: Parameters<KindHooks<StepResult>['plan']>[0], account: Account) => Promise<SuccessPlan & { view?: Partial<FlowView>; token?: string; session?: SessionPlan }>): KindHooks<StepResult> {
+  let token: string | undefined;
+  let viewExtra: Partial<FlowView> = {};
+  let session: SessionPlan | undefined;
+  return {
+    kindNeeds: ['account'],
+    subject(c, _m, policy) {
+      const f = c.flow;
+      const a = c.loaded.account;
+      if (f.state === 'password') return f.subject_id ? { type: 'user', id: f.subject_id, tenantId: f.tenant_id } : null;
+      if (!a || a.id !== f.subject_id || a.status !== 'active') throw new AppError('flow_invalid', { reason: 'account_unusable' });
+      allow?.(policy, a, f);
+      return { type: 'user', id: a.id, tenantId: f.tenant_id };
+    },
+    attemptEvent(f, method, outcome, data = {}) {
+      return {
+        tenantId: f.tenant_id,
+        type: f.kind === 'reauth' ? 'auth.reauth.attempt' : 'auth.attempt',
+        outcome,
+        actor: f.subject_id ? { type: 'user', id: f.subject_id } : { type: 'anonymous' },
+        target: { type: 'flow', id: f.id },
+        origin,
+        data: { method, identifier: f.identifier, ...data },
+      };
+    },
+    async plan(c) {
+      const account = c.claimed.loaded.account!;
+      const p = await next(c, account);
+      token = p.token;
+      viewExtra = p.view ?? {};
+      session = p.session;
+      return p;
+    },
+    async done(c) {
+      const r: StepResult = { flow: view(c.recorded, c.now, viewExtra), ...(token ? { flowToken: token } : {}) };
+      if (session) {
+        // a refreshed session keeps its own absolute expiry and idle timeout
+        const kept = c.recorded.extras.sess as { expires_at?: string; idle_timeout_s?: number } | null | undefined;
+        const expiresAt = kept?.expires_at ? new Date(kept.expires_at) : session.expiresAt;
+        const idleTimeoutS = kept?.idle_timeout_s ?? session.idleTimeoutS;
+        r.session = { id: session.id, token: session.token, aal: session.aal, methods: session.methods, expiresAt, idleTimeoutS, ...(session.enrollmentDue ? { enrollmentDue: true } : {}) };
+      }
+      return r;
+    },
+    async already(c) {
+      return { flow: view(c.flow, c.now) };
+    },
+    failure({ flow, reason, method }) {
+      if (reason === 'replayed') return new AppError(method === 'pwd' ? 'invalid_credentials' : 'invalid_factor', { attemptsLeft: Math.max(0, flow.attempts_left), reason });
+      if (method === 'pwd') return new AppError('invalid_credentials', { attemptsLeft: Math.max(0, flow.attempts_left) });
+      return new AppError('invalid_factor', { attemptsLeft: Math.max(0, flow.attempts_left), reason });
+    },
+  };
+}
+
+interface SessionPlan {
+  id: string;
+  token: string;
+  aal: number;
+  methods: string[];
+  expiresAt: Date;
+  idleTimeoutS: number;
+  enrollmentDue?: boolean;
 }
 
 /**
- * Claims an attempt of the flow's budget, records it on the factor's failure counter and judges it,
- * reading the policy and the account in the same statement; throws when refused.
+ * What completing a sign-in writes in the step's own statement: the session, the user's last
+ * sign-in (and grace count) and the session event; for a re-authentication, the refreshed session
+ * with a new token (required: a revoked session fails the whole statement).
  */
-async function claim(s: Services, a: { id: string; token: string; states: StoredState[]; counter: CounterKey; method: string; origin: Origin }) {
-  const now = s.clock();
-  const tokenHash = hashToken(a.token);
-  const step = (await s.store.steps.claimStep({ id: a.id, secretHash: tokenHash, states: a.states, now, counter: a.counter })) ?? deny(claimError(await s.store.flows.byId(a.id), tokenHash, now));
-  const { flow, account } = step;
-  const policy = parseStoredPolicy(flow.tenant_id, step.policy.version, step.policy.raw);
-  const rules = lockoutRules(policy);
-  const refuse = async (e: AppError, reason: string): Promise<never> => {
-    await attemptEvent(s, flow, a.method, 'failure', a.origin, { reason });
-    throw e;
-  };
-  if (flow.attempts_left < 0 || !step.counter) return refuse(new AppError('flow_failed'), 'flow_budget_spent');
-  const subject = step.counter.subject;
-  const verdict = await s.gate.judge(subject, step.counter, rules, now);
-  if (!verdict.allowed) await refuse(gateError(verdict), verdict.reason);
-  return { flow, account, policy, rules, subject, verdict, now, tokenHash };
-}
-
-function attemptEvent(s: Services, f: FlowRow, method: string, outcome: 'success' | 'failure', origin: Origin, data: Record<string, unknown> = {}) {
-  return audit(s, attemptEventInput(f, method, outcome, origin, data));
-}
-
-function attemptEventInput(f: FlowRow, method: string, outcome: 'success' | 'failure', origin: Origin, data: Record<string, unknown> = {}): EventInput {
+function completion(s: Services, f: FlowRecord, user: Pick<Account, 'id' | 'tenantId'>, policy: Policy, methods: string[], origin: Origin, o: { grace: boolean; now: Date }): { session: SessionPlan; extra: ExtraWrite[]; events: SuccessPlan['events'] } {
+  const now = o.now;
+  const token = newToken();
+  const aal = s.methods.aalFor(methods);
+  const rules = sessionRules(policy);
+  if (f.kind === 'reauth') {
+    const sessionId = String(f.context.sessionId ?? '');
+    if (!sessionId) throw new AppError('unauthenticated');
+    return {
+      session: { id: sessionId, token, aal, methods, expiresAt: now, idleTimeoutS: 0 },
+      extra: [{ name: 'sess', required: true, returns: true, sql: sql`UPDATE sessions SET token_hash = ${hashToken(token)}, auth_time = ${now}, last_seen_at = ${now}, methods = ${methods}::text[], aal = ${aal} WHERE id = ${sessionId} AND revoked_at IS NULL RETURNING expires_at, idle_timeout_s` }],
+      events: [{ tenantId: user.tenantId, type: 'session.reauthenticated', outcome: 'success', actor: { type: 'user', id: user.id }, target: { type: 'session', id: sessionId }, origin, data: { methods, aal } }],
+    };
+  }
+  const id = randomUUID();
+  const expiresAt = new Date(now.getTime() + rules.absoluteMs);
+  const idleTimeoutS = Math.round(rules.idleMs / 1000);
   return {
-    tenantId: f.tenant_id,
-    type: f.kind === 'reauth' ? 'auth.reauth.attempt' : 'auth.attempt',
-    outcome,
-    actor: f.user_id ? { type: 'user', id: f.user_id } : { type: 'anonymous' },
-    target: { type: 'flow', id: f.id },
-    origin,
-    data: { method, identifier: f.identifier, ...data },
+    session: { id, token, aal, methods, expiresAt, idleTimeoutS },
+    extra: [
+      {
+        name: 'sess',
+        sql: sql`INSERT INTO sessions (id, token_hash, tenant_id, user_id, aal, methods, auth_time, created_at, last_seen_at, idle_timeout_s, expires_at, ip, user_agent)
+                 VALUES (${id}, ${hashToken(token)}, ${user.tenantId}, ${user.id}, ${aal}, ${methods}::text[], ${now}, ${now}, ${now}, ${idleTimeoutS}, ${expiresAt}, ${origin.ip}, ${origin.userAgent?.slice(0, 512) ?? null}) RETURNING 1`,
+      },
+      {
+        name: 'usr',
+        sql: o.grace
+          ? sql`UPDATE users SET last_signin_at = ${now}, grace_signins = grace_signins + 1, grace_started_at = coalesce(grace_started_at, ${now}) WHERE id = ${user.id} RETURNING 1`
+          : sql`UPDATE users SET last_signin_at = ${now} WHERE id = ${user.id} RETURNING 1`,
+      },
+    ],
+    events: [{ tenantId: user.tenantId, type: 'session.created', outcome: 'success', actor: { type: 'user', id: user.id }, target: { type: 'session', id }, origin, data: { methods, aal } }],
   };
-}
-
-async function failed(s: Services, c: { flow: FlowRow; subject: string; verdict: GateVerdict; rules: ReturnType<typeof lockoutRules>; now: Date }, method: string, origin: Origin, reason: string) {
-  await s.gate.failed(c.subject, c.verdict, c.rules, c.now);
-  await attemptEvent(s, c.flow, method, 'failure', origin, { reason });
 }
 
 export async function submitPassword(s: Services, a: { id: string; token: string; password: string; origin: Origin }): Promise<StepResult> {
-  const c = await claim(s, { ...a, states: ['password'], method: 'pwd', counter: { kind: 'password' } });
-  const found = c.account;
-  const user = found && found.status === 'active' && (c.flow.kind === 'signin' || found.id === c.flow.user_id) ? found : undefined;
-  const ok = await s.password.verifyHash(user?.passwordHash ?? null, a.password);
-  if (!ok || !user) {
-    await failed(s, c, 'pwd', a.origin, 'wrong_password');
-    throw new AppError('invalid_credentials', { attemptsLeft: Math.max(0, c.flow.attempts_left) });
-  }
-  const mode = mfaModeFor(c.policy, user.roles);
-  const options = mode === 'off' ? [] : c.policy.mfa.allowedFactors.filter((k) => user.activeKinds.includes(k));
-  let next: StoredState = 'completed';
-  let grace = false;
-  if (options.length > 0) next = 'second_factor';
-  else if (mode === 'required' && c.flow.kind === 'signin') {
-    grace = inGrace(c.policy, user.graceStartedAt, user.graceSignins, c.now);
-    if (!grace) next = 'enroll';
-  }
-  const token = newToken();
-  const flow = await s.store.flows.advance(
-    a.id,
-    { state: 'password', secretHash: c.tokenHash },
-    { state: next, secretHash: hashToken(token), method: 'pwd', userId: user.id, requiredAal: next === 'completed' ? 1 : 2, refund: true, resetCounter: c.subject },
-    c.now,
+  const r = await s.engine.attempt(
+    { flowId: a.id, secretHash: hashToken(a.token), states: ['password'], method: s.methods.get('pwd')!, answer: { password: a.password } },
+    hooks(s, a.origin, null, async (c, user) => {
+      const options = secondFactors(c.policy, user);
+      const mode = mfaModeFor(c.policy, user.roles);
+      let next: 'completed' | 'second_factor' | 'enroll' = 'completed';
+      let grace = false;
+      if (options.length > 0) next = 'second_factor';
+      else if (mode === 'required' && c.flow.kind === 'signin') {
+        grace = inGrace(c.policy, user.graceStartedAt, user.graceSignins, c.now);
+        if (!grace) next = 'enroll';
+      }
+      const base = { subject: { type: 'user' as const, id: user.id }, requiredLevel: next === 'completed' ? '1' : '2' };
+      if (next !== 'completed') {
+        const token = newToken();
+        return { ...base, state: next, secretHash: hashToken(token), token, view: next === 'second_factor' ? { options: describe(s, options) } : { enroll: ['totp'] } };
+      }
+      const done = completion(s, c.flow, user, c.policy, c.completed, a.origin, { grace, now: c.now });
+      return { ...base, state: 'completed', secretHash: hashToken(newToken()), resultId: done.session.id, events: done.events, extra: done.extra, session: { ...done.session, ...(grace ? { enrollmentDue: true } : {}) } };
+    }),
   );
-  if (!flow) throw new AppError('flow_state');
-  const success = attemptEventInput(flow, 'pwd', 'success', a.origin, { next });
-  if (next === 'completed') return finish(s, flow, user, c.policy, a.origin, { grace, enrollmentDue: grace, events: [success] });
-  await audit(s, success);
-  return {
-    flow: view(s, flow, c.now, next === 'second_factor' ? { options: describe(s, options) } : { enroll: ['totp'] }),
-    flowToken: token,
-  };
+  return r;
 }
 
 export async function submitSecondFactor(s: Services, a: { id: string; token: string; method: string; code: string; origin: Origin }): Promise<StepResult> {
-  const c = await claim(s, { ...a, states: ['second_factor'], counter: { kind: 'factor', method: a.method } });
-  const user = c.account;
-  if (!user || user.id !== c.flow.user_id || user.status !== 'active') throw new AppError('flow_invalid');
-  // The method must be allowed by policy; whether the user has it enrolled is the factor's answer.
-  const factor = s.registry.get(a.method);
-  const allowed = mfaModeFor(c.policy, user.roles) !== 'off' && (c.policy.mfa.allowedFactors as readonly string[]).includes(a.method);
-  if (!factor || !allowed) throw new AppError('invalid_request', { method: a.method }, 'That sign-in method is not available for this account.');
-  const result = await factor.verify({ tenantId: user.tenantId, type: 'user', id: user.id }, a.code, c.now);
-  if (!result.ok) {
-    await failed(s, c, a.method, a.origin, result.reason);
-    throw new AppError('invalid_factor', { attemptsLeft: Math.max(0, c.flow.attempts_left) });
-  }
-  const flow = await s.store.flows.advance(
-    a.id,
-    { state: 'second_factor', secretHash: c.tokenHash },
-    { state: 'completed', secretHash: hashToken(newToken()), method: a.method, refund: true, resetCounter: c.subject },
-    c.now,
+  const method = s.methods.for(a.method, 'user');
+  // the method must be one this server has for staff and the policy allows; whether the user has it
+  // enrolled is the method's answer (read with the claim)
+  if (!method || method.kind === 'pwd') throw new AppError('invalid_request', { method: a.method }, 'That sign-in method is not available for this account.');
+  let recovery: { user: Account; left: number } | undefined;
+  const notAvailable = () => new AppError('invalid_request', { method: a.method, reason: 'method_not_allowed' }, 'That sign-in method is not available for this account.');
+  const r = await s.engine.attempt(
+    { flowId: a.id, secretHash: hashToken(a.token), states: ['second_factor'], method, answer: { code: a.code } },
+    hooks(
+      s,
+      a.origin,
+      (policy, user) => {
+        if (mfaModeFor(policy, user.roles) === 'off' || !(policy.mfa.allowedFactors as readonly string[]).includes(a.method)) throw notAvailable();
+      },
+      async (c, user) => {
+        if (a.method === 'recovery_code' && c.verdict.ok) recovery = { user, left: Number(c.verdict.detail?.remaining ?? 0) };
+        const done = completion(s, c.flow, user, c.policy, c.completed, a.origin, { grace: false, now: c.now });
+        return { state: 'completed', secretHash: hashToken(newToken()), resultId: done.session.id, events: done.events, extra: done.extra, session: done.session };
+      },
+    ),
   );
-  if (!flow) throw new AppError('flow_state');
-  if (a.method === 'recovery_code') {
-    const remaining = Number(result.detail?.remaining ?? 0);
-    await queueEmail(s, { tenantId: user.tenantId, to: user.email, ...templates.recoveryCodeUsed({ remaining }) });
-  }
-  return finish(s, flow, user, c.policy, a.origin, { grace: false, events: [attemptEventInput(flow, a.method, 'success', a.origin)] });
+  if (recovery) await queueEmail(s, { tenantId: recovery.user.tenantId, to: recovery.user.email, ...templates.recoveryCodeUsed({ remaining: recovery.left }) });
+  return r;
 }
 
 /** Forced enrollment inside the flow: start a TOTP enrollment (shows the secret and QR code). */
 export async function beginFlowEnrollment(s: Services, a: { id: string; token: string; origin: Origin }): Promise<StepResult> {
   const now = s.clock();
   const tokenHash = hashToken(a.token);
-  const f = await s.store.flows.byId(a.id);
-  if (!f || !f.user_id || flowState(f, now) !== 'enroll' || !safeEqual(f.secret_hash, tokenHash)) throw claimError(f, tokenHash, now);
-  const user = await s.store.users.byId(f.tenant_id, f.user_id);
-  const tenant = await s.store.tenants.byId(f.tenant_id);
-  if (!user || !tenant) throw new AppError('flow_invalid');
-  const totp = s.registry.get('totp')!;
-  const started = await totp.enroll!.begin({ tenantId: f.tenant_id, type: 'user', id: user.id }, { account: `${user.email} (${tenant.slug})`, now });
-  if (!(await s.store.flows.setPendingFactor(f.id, tokenHash, started.pendingId, now))) throw new AppError('flow_state');
-  return { flow: view(s, f, now, { enroll: ['totp'] }), enrollment: { factorId: started.pendingId, ...started.display } };
+  const c = await s.engine.read({ flowId: a.id, secretHash: tokenHash, states: ['enroll'], kindNeeds: ['account'] });
+  const user = c.loaded.account;
+  if (!user || user.id !== c.flow.subject_id) throw new AppError('flow_invalid');
+  const started = await s.totpEnrollment.begin({ tenantId: c.flow.tenant_id, type: 'user', id: user.id }, { account: `${user.email} (${c.tenantSlug})`, now });
+  const set = await s.store.db
+    .updateTable('flows')
+    .set({ ceremony: sql`ceremony || ${JSON.stringify({ totp: { pendingId: started.pendingId } })}::jsonb` as never, updated_at: now })
+    .where('id', '=', c.flow.id)
+    .where('secret_hash', '=', tokenHash)
+    .where('state', '=', 'enroll')
+    .executeTakeFirst();
+  if (Number(set.numUpdatedRows) !== 1) throw new AppError('flow_state');
+  return { flow: view(c.flow, now, { enroll: ['totp'] }), enrollment: { factorId: started.pendingId, ...started.display } };
 }
 
 export async function confirmFlowEnrollment(s: Services, a: { id: string; token: string; code: string; origin: Origin }): Promise<StepResult> {
-  const c = await claim(s, { ...a, states: ['enroll'], method: 'totp', counter: { kind: 'factor', method: 'totp' } });
-  const user = c.account;
-  if (!user || user.id !== c.flow.user_id || !c.flow.pending_factor_id) throw new AppError('flow_state', undefined, 'Start the enrollment first.');
-  const result = await s.registry.get('totp')!.enroll!.confirm({ tenantId: user.tenantId, type: 'user', id: user.id }, c.flow.pending_factor_id, a.code, c.now);
-  if (!result.ok) {
-    await failed(s, c, 'totp', a.origin, `enroll_${result.reason}`);
-    throw new AppError('invalid_factor', { attemptsLeft: Math.max(0, c.flow.attempts_left) });
-  }
-  const flow = await s.store.flows.advance(
-    a.id,
-    { state: 'enroll', secretHash: c.tokenHash },
-    { state: 'completed', secretHash: hashToken(newToken()), method: 'totp', refund: true, resetCounter: c.subject },
-    c.now,
+  const totp = s.methods.get('totp')!;
+  // the pending credential the ceremony names, not the active one
+  const method = { ...totp, needs: ['pending_credential'] as const };
+  let enrolledUser: Account | undefined;
+  const r = await s.engine.attempt(
+    { flowId: a.id, secretHash: hashToken(a.token), states: ['enroll'], method, answer: { code: a.code } },
+    hooks(s, a.origin, (_p, _u, f) => {
+        if (!f.ceremony.totp?.pendingId) throw new AppError('flow_state', { reason: 'enrollment_not_started' }, 'Start the enrollment first.');
+      }, async (c, user) => {
+        enrolledUser = user;
+        const done = completion(s, c.flow, user, c.policy, c.completed, a.origin, { grace: false, now: c.now });
+        return {
+          state: 'completed',
+          secretHash: hashToken(newToken()),
+          resultId: done.session.id,
+          extra: done.extra,
+          session: done.session,
+          events: [
+            { tenantId: user.tenantId, type: 'factor.enrolled', outcome: 'success', actor: { type: 'user', id: user.id }, target: { type: 'factor', id: String(c.flow.ceremony.totp?.pendingId) }, origin: a.origin, data: { kind: 'totp', forced: true } },
+            ...(done.events ?? []),
+          ],
+        };
+      }),
   );
-  if (!flow) throw new AppError('flow_state');
-  const enrolled: EventInput = { tenantId: user.tenantId, type: 'factor.enrolled', outcome: 'success', actor: { type: 'user', id: user.id }, target: { type: 'factor', id: c.flow.pending_factor_id }, origin: a.origin, data: { kind: 'totp', forced: true } };
-  const recoveryCodes = await s.recovery.issue({ tenantId: user.tenantId, id: user.id }, c.now);
+  const user = enrolledUser!;
+  const recoveryCodes = await s.recovery.issue({ tenantId: user.tenantId, id: user.id }, s.clock());
   // as for any other binding (self-service.ts): the mailbox owner hears of it, even if someone else
   // with the password did the enrolling
   await queueEmail(s, { tenantId: user.tenantId, to: user.email, ...templates.factorChanged({ action: 'added', label: 'Authenticator app' }) });
-  const done = await finish(s, flow, user, c.policy, a.origin, { grace: false, events: [attemptEventInput(flow, 'totp', 'success', a.origin, { enrollment: true }), enrolled] });
-  return { ...done, recoveryCodes };
-}
-
-/**
- * Issues the session (sign-in) or refreshes the existing one (re-authentication). `events` (the
- * step's own success) are written in the same statement as the session and its audit event.
- */
-async function finish(s: Services, flow: FlowRow, user: Pick<StepAccount, 'id' | 'tenantId'>, policy: Policy, origin: Origin, o: { grace: boolean; enrollmentDue?: boolean; events?: EventInput[] }): Promise<StepResult> {
-  const now = s.clock();
-  const methods = flow.completed_methods;
-  if (flow.kind === 'reauth') {
-    const token = newToken();
-    const aal = s.registry.aalFor(methods);
-    const refreshed = flow.session_id ? await s.store.sessions.reauthenticate(flow.session_id, hashToken(token), methods, aal, now) : undefined;
-    if (!flow.session_id || !refreshed) throw new AppError('unauthenticated');
-    await audit(s, [...(o.events ?? []), { tenantId: user.tenantId, type: 'session.reauthenticated', outcome: 'success', actor: { type: 'user', id: user.id }, target: { type: 'session', id: flow.session_id }, origin, data: { methods, aal } }]);
-    return { flow: view(s, flow, now), session: { id: flow.session_id, token, aal, methods, ...refreshed } };
-  }
-  const session = await issueSession(s, {
-    tenantId: user.tenantId,
-    userId: user.id,
-    methods,
-    policy,
-    origin,
-    inGrace: o.grace,
-    events: (sessionId, aal) => [
-      ...(o.events ?? []),
-      { tenantId: user.tenantId, type: 'session.created', outcome: 'success', actor: { type: 'user', id: user.id }, target: { type: 'session', id: sessionId }, origin, data: { methods, aal } },
-    ],
-  });
-  return { flow: view(s, flow, now), session: o.enrollmentDue ? { ...session, enrollmentDue: true } : session };
+  return { ...r, recoveryCodes };
 }

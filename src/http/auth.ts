@@ -83,6 +83,19 @@ export async function tenantFor(s: Services, req: FastifyRequest, ref: string, p
   return tenant;
 }
 
+/**
+ * The id of the tenant named in the path, as `tenantFor` checks it, without a query when it is the
+ * principal's own tenant (the session read already has its id and slug): hot routes stay in budget.
+ */
+export async function tenantIdFor(s: Services, req: FastifyRequest, ref: string, permission: Permission): Promise<string> {
+  const p = principal(req);
+  if (ref === p.tenantId || ref.toLowerCase() === p.tenantSlug) {
+    if (!p.permissions.has(permission)) throw new AppError('forbidden', { permission });
+    return p.tenantId;
+  }
+  return (await tenantFor(s, req, ref, permission)).id;
+}
+
 /** Platform-level permission (operator routes). */
 export function requirePermission(req: FastifyRequest, permission: Permission): Principal {
   const p = principal(req);

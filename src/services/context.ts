@@ -9,8 +9,16 @@ import { PasswordHasher } from '../crypto/password-hash.js';
 import { passwordFactor, type PasswordFactor } from '../factors/password.js';
 import { recoveryCodes } from '../factors/recovery-codes.js';
 import { FactorRegistry } from '../factors/registry.js';
-import { totpFactor, userTotpStore } from '../factors/totp.js';
-import { AttemptGate } from '../flows/attempt-gate.js';
+import { totpCredentialStore, totpFactor } from '../factors/totp.js';
+import { AttemptGate } from '../engine/attempt-gate.js';
+import { FlowEngine } from '../engine/engine.js';
+import type { MethodRegistry } from '../engine/registry.js';
+import type { FactorEnrollment } from '../factors/factor.js';
+import { registerMethods } from '../methods/index.js';
+import { claimFlow } from '../storage/repositories/flow-claims.js';
+import { recordFailure, recordSuccess, release } from '../storage/repositories/flow-records.js';
+import { eventRecord } from './audit-log.js';
+import { parseStoredPolicy } from './policies.js';
 import type { Store } from '../storage/store.js';
 
 export type Clock = () => Date;
@@ -31,7 +39,12 @@ export interface Services {
   hasher: PasswordHasher;
   aead: Aead;
   clock: Clock;
+  /** The factors' enrollment (self-service, forced enrollment, customer TOTP). */
   registry: FactorRegistry;
+  totpEnrollment: FactorEnrollment;
+  /** The methods (one folder each, src/methods) and the engine that runs every flow. */
+  methods: MethodRegistry;
+  engine: FlowEngine;
   password: PasswordFactor;
   recovery: ReturnType<typeof recoveryCodes>;
   gate: AttemptGate;
@@ -42,21 +55,40 @@ export function createServices(config: Config, store: Store, opts: { clock?: Clo
   const hasher = new PasswordHasher({ memoryKib: config.argon2MemoryKib, iterations: config.argon2Iterations, parallelism: config.argon2Parallelism });
   const aead = new Aead(config.encryptionKey);
   const password = passwordFactor({ hasher, users: store.users });
-  const recovery = recoveryCodes({ factors: store.factors, pepper: aead.derive('recovery-codes') });
+  const recovery = recoveryCodes({ credentials: store.credentials, pepper: aead.derive('recovery-codes') });
   const registry = new FactorRegistry()
     .register(password)
-    .register(totpFactor({ aead, store: userTotpStore(store.factors), issuer: () => 'Callwarden' }))
+    .register(totpFactor({ aead, store: totpCredentialStore(store.credentials), issuer: () => 'Callwarden' }))
     .register(recovery.factor);
-  return {
+  const clock = opts.clock ?? (() => new Date());
+  const { registry: methods } = registerMethods({ aead, hasher });
+  const db = store.db;
+  const services = {} as Services;
+  const engine = new FlowEngine({
+    flows: {
+      claim: (r) => claimFlow(db, r),
+      byId: (id) => store.flows.byId(id),
+      recordSuccess: (a) => recordSuccess(db, a),
+      recordFailure: (a) => recordFailure(db, a),
+      release: (a) => release(db, a),
+    },
+    event: (e) => eventRecord(services, e),
+    policy: parseStoredPolicy,
+    clock,
+  });
+  return Object.assign(services, {
     config,
     store,
     hasher,
     aead,
-    clock: opts.clock ?? (() => new Date()),
+    clock,
     registry,
+    totpEnrollment: registry.get('totp')!.enroll!,
+    methods,
+    engine,
     password,
     recovery,
     gate: new AttemptGate(store.counters),
     log: opts.log ?? pino({ level: config.logLevel }),
-  };
+  });
 }

@@ -8,7 +8,7 @@
 import { AppError } from '../domain/errors.js';
 import { customerTotpFactor } from '../factors/customer-totp.js';
 import type { Factor, Subject } from '../factors/factor.js';
-import { customerFactorSubject } from '../flows/verification-knowledge.js';
+import { customerFactorSubject } from '../engine/counter-keys.js';
 import { audit } from './audit-log.js';
 import type { Origin, Services } from './context.js';
 import type { Actor } from './users.js';
@@ -22,7 +22,7 @@ interface Who {
 }
 
 /** The TOTP factor for this tenant's customers (its issuer is the tenant's name). */
-export const customerTotp = (s: Services, issuer = 'Callwarden'): Factor => customerTotpFactor({ aead: s.aead, repo: s.store.customerFactors, issuer });
+export const customerTotp = (s: Services, issuer = 'Callwarden'): Factor => customerTotpFactor({ aead: s.aead, credentials: s.store.credentials, issuer });
 
 const subjectOf = (tenantId: string, customerId: string): Subject => ({ tenantId, type: 'customer', id: customerId });
 
@@ -44,7 +44,7 @@ const event = (a: Who, type: string, outcome: 'success' | 'failure' | 'info', da
 
 export async function beginCustomerTotp(s: Services, a: Who & { label?: string }) {
   const customer = await customerOr404(s, a);
-  if (await s.store.customerFactors.active(customer.id, 'totp')) throw new AppError('already_exists', undefined, 'This customer already has an authenticator app; remove it first.');
+  if (await s.store.credentials.active({ type: 'customer', id: customer.id }, 'totp')) throw new AppError('already_exists', undefined, 'This customer already has an authenticator app; remove it first.');
   const tenant = await s.store.tenants.byId(a.tenantId);
   const started = await customerTotp(s, tenant?.name ?? 'Callwarden').enroll!.begin(subjectOf(a.tenantId, customer.id), { account: customer.name, label: a.label, now: s.clock() });
   await audit(s, event(a, 'customer.totp_enrollment_started', 'info', { factorId: started.pendingId }));
@@ -68,7 +68,7 @@ export async function confirmCustomerTotp(s: Services, a: Who & { factorId: stri
 
 export async function removeCustomerTotp(s: Services, a: Who): Promise<void> {
   const customer = await customerOr404(s, a);
-  const removed = await s.store.customerFactors.removeKind(customer.id, 'totp');
+  const removed = await s.store.credentials.removeKind({ type: 'customer', id: customer.id }, 'totp');
   if (removed.length === 0) throw new AppError('not_found', undefined, 'This customer has no authenticator app.');
   await audit(s, event(a, 'customer.totp_removed', 'success', { factorIds: removed.map((f) => f.id), wasActive: removed.some((f) => f.status === 'active') }));
 }

@@ -26,7 +26,7 @@ export async function sweep(s: Services, maxConsecutiveFailures = 100): Promise<
   const now = s.clock().getTime();
   const db = s.store.db;
   const n = (r: { numDeletedRows: bigint }) => Number(r.numDeletedRows);
-  const flows = n(await db.deleteFrom('auth_flows').where('expires_at', '<', new Date(now - DAY)).executeTakeFirst());
+  const flows = await s.store.flows.deleteExpired(['signin', 'reauth'], new Date(now - DAY));
   const totpSteps = n(await db.deleteFrom('totp_used_steps').where('used_at', '<', new Date(now - 10 * 60_000)).executeTakeFirst());
   const sessions = n(
     await db

@@ -67,9 +67,9 @@ const TOUCH_EVERY_MS = 60_000;
 export async function authenticate(s: Services, token: string, o: { touch?: boolean } = {}): Promise<Principal | undefined> {
   if (!token || token.length > 128) return undefined;
   const now = s.clock();
-  const rec = await s.store.sessions.lookup(hashToken(token), now);
+  // activity is recorded at most once a minute, in the same statement as the read
+  const rec = await s.store.sessions.lookup(hashToken(token), now, o.touch === false ? undefined : new Date(now.getTime() - TOUCH_EVERY_MS));
   if (!rec) return undefined;
-  if (o.touch !== false && now.getTime() - rec.lastSeenAt.getTime() > TOUCH_EVERY_MS) await s.store.sessions.touch(rec.id, now);
   const roles = rec.isPlatform ? rec.userRoles : rec.userRoles.filter((r) => r !== 'platform_operator');
   return { ...rec, permissions: permissionsFor(roles, rec.customPermissions), isOperator: rec.isPlatform && roles.includes('platform_operator') };
 }

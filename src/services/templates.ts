@@ -10,7 +10,7 @@ import {
   builtinTemplates, localeChain, normalizeLocale, render, templateDefs, validateTemplate,
   type TemplateChannel, type TemplateIssue, type TemplateName, type TemplateText,
 } from '../delivery/templates.js';
-import type { TemplateKey, TemplateWrite } from '../storage/repositories/message-templates.js';
+import type { RenderSource, TemplateKey, TemplateWrite } from '../storage/repositories/message-templates.js';
 import { eventRecord } from './audit-log.js';
 import type { Origin, Services } from './context.js';
 import type { Actor } from './users.js';
@@ -25,7 +25,14 @@ export async function renderMessage(
   s: Services,
   m: { tenantId: string; template: TemplateName; channel: TemplateChannel; locale?: string | null; vars: Record<string, string | number> },
 ): Promise<RenderedMessage> {
-  const src = await s.store.templates.forRender(m.tenantId, m.template, m.channel);
+  return renderFrom(await s.store.templates.forRender(m.tenantId, m.template, m.channel), m);
+}
+
+/** The message from a template source already read (e.g. with a flow's claim). */
+export function renderFrom(
+  src: RenderSource | undefined,
+  m: { template: TemplateName; channel: TemplateChannel; locale?: string | null; vars: Record<string, string | number> },
+): RenderedMessage {
   const defaultLocale = src?.defaultLocale ?? 'en';
   const wanted = (m.locale && normalizeLocale(m.locale)) || defaultLocale;
   const chain = localeChain(wanted, defaultLocale, 'en');

@@ -11,8 +11,8 @@ import { isBuiltinRole } from '../domain/permissions.js';
 import { lockoutRules, mfaModeFor } from '../domain/policy.js';
 import { queueEmail, templates } from '../delivery/notices.js';
 import { checkPassword, normalizePassword } from '../factors/password-rules.js';
-import { passwordSubject } from '../flows/attempt-gate.js';
-import { gateError } from '../flows/flow-errors.js';
+import { passwordSubject, subjectCounterPrefix } from '../engine/counter-keys.js';
+import { gateError } from '../engine/gate.js';
 import type { TenantRow } from '../storage/repositories/tenants.js';
 import type { UserRow } from '../storage/repositories/users.js';
 import { audit } from './audit-log.js';
@@ -47,15 +47,15 @@ export async function describeUsers(s: Services, tenant: TenantRow, rows: UserRo
   const now = s.clock();
   const rules = lockoutRules((await currentPolicy(s, tenant.id)).policy);
   const [kinds, counters] = await Promise.all([
-    s.store.factors.activeKindsOf(rows.map((u) => u.id)),
-    s.store.counters.states(rows.map((u) => passwordSubject(tenant.id, u.email)), rows.map((u) => `f:${u.id}:`)),
+    s.store.credentials.activeKindsOf('user', rows.map((u) => u.id)),
+    s.store.counters.states(rows.map((u) => passwordSubject(tenant.id, u.email)), rows.map((u) => subjectCounterPrefix('user', u.id))),
   ]);
   // the same judgement the next attempt would get (attempt-gate): a running lock, the hard cap, or a
   // PCI threshold reached whose lock the next attempt writes
   const isLocked = (c: { failures: number; lockedUntil: Date | null }) =>
     (c.lockedUntil !== null && c.lockedUntil > now) || c.failures >= rules.maxConsecutiveFailures || (rules.lockAfter !== null && c.failures >= rules.lockAfter && c.lockedUntil === null);
   return rows.map((u) => {
-    const mine = counters.filter((c) => c.subject === passwordSubject(tenant.id, u.email) || c.subject.startsWith(`f:${u.id}:`));
+    const mine = counters.filter((c) => c.subject === passwordSubject(tenant.id, u.email) || c.subject.startsWith(subjectCounterPrefix('user', u.id)));
     return { ...publicUser(u), methods: kinds.get(u.id) ?? [], locked: mine.some(isLocked) };
   });
 }
@@ -182,7 +182,7 @@ export async function unlockUser(s: Services, a: { tenantId: string; userId: str
   const user = await s.store.users.byId(a.tenantId, a.userId);
   if (!user) throw new AppError('not_found');
   await s.store.counters.reset(passwordSubject(a.tenantId, user.email));
-  const n = await s.store.counters.resetPrefix(`f:${user.id}:`);
+  const n = await s.store.counters.resetPrefix(subjectCounterPrefix('user', user.id));
   await audit(s, { tenantId: a.tenantId, type: 'user.unlocked', outcome: 'success', actor: a.actor, target: { type: 'user', id: user.id }, origin: a.origin, data: { factorCountersCleared: n } });
 }
 

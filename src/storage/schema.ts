@@ -1,7 +1,9 @@
 /** Kysely table types; they mirror migrations/*.sql. */
 import type { ColumnType, Generated } from 'kysely';
 import type { ApprovalTables } from './schema-approvals.js';
+import type { CredentialTables } from './schema-credentials.js';
 import type { CustomerFactorTables } from './schema-customer-factors.js';
+import type { FlowTables } from './schema-flows.js';
 import type { VerificationTables } from './schema-verification.js';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -51,28 +53,10 @@ export interface PasswordHistoryTable {
   hash: string;
   created_at: Timestamp;
 }
-export interface FactorsTable {
-  id: string;
-  tenant_id: string;
-  user_id: string;
-  kind: string;
-  label: string;
-  status: 'pending' | 'active';
-  secret: Buffer | null;
-  created_at: Timestamp;
-  confirmed_at: Timestamp | null;
-  last_used_at: Timestamp | null;
-}
 export interface TotpUsedStepsTable {
   subject_id: string;
   step: number;
   used_at: Timestamp;
-}
-export interface RecoveryCodesTable {
-  factor_id: string;
-  user_id: string;
-  code_hash: Buffer;
-  used_at: Timestamp | null;
 }
 export interface AttemptCountersTable {
   subject: string;
@@ -81,25 +65,8 @@ export interface AttemptCountersTable {
   prev_attempt_at: Timestamp | null;
   last_failure_at: Timestamp | null;
   locked_until: Timestamp | null;
-}
-export interface AuthFlowsTable {
-  id: string;
-  tenant_id: string;
-  kind: 'signin' | 'reauth';
-  secret_hash: Buffer;
-  state: string;
-  identifier: string;
-  user_id: string | null;
-  session_id: string | null;
-  required_aal: number;
-  completed_methods: string[];
-  attempts_left: number;
-  pending_factor_id: string | null;
-  ip: string | null;
-  user_agent: string | null;
-  created_at: Timestamp;
-  updated_at: Timestamp;
-  expires_at: Timestamp;
+  in_flight: Generated<number>;
+  in_flight_at: Timestamp | null;
 }
 export interface SessionsTable {
   id: string;
@@ -224,17 +191,14 @@ export interface CustomerQuestionsTable {
   created_at: Timestamp;
 }
 
-export interface DB extends VerificationTables, CustomerFactorTables, ApprovalTables {
+export interface DB extends FlowTables, VerificationTables, CustomerFactorTables, ApprovalTables, CredentialTables {
   tenants: TenantsTable;
   tenant_policies: TenantPoliciesTable;
   roles: RolesTable;
   users: UsersTable;
   password_history: PasswordHistoryTable;
-  factors: FactorsTable;
   totp_used_steps: TotpUsedStepsTable;
-  recovery_codes: RecoveryCodesTable;
   attempt_counters: AttemptCountersTable;
-  auth_flows: AuthFlowsTable;
   sessions: SessionsTable;
   invitations: InvitationsTable;
   outbox: OutboxTable;

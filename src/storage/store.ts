@@ -4,17 +4,15 @@ import { ApiKeyRepo } from './repositories/api-keys.js';
 import { ApprovalRepo } from './repositories/approvals.js';
 import { AuditRepo } from './repositories/audit.js';
 import { CounterRepo } from './repositories/counters.js';
-import { CustomerFactorRepo } from './repositories/customer-factors.js';
+import { CredentialRepo } from './repositories/credentials.js';
 import { CustomerRepo } from './repositories/customers.js';
 import { MessageTemplateRepo } from './repositories/message-templates.js';
 import { SigningKeyRepo } from './repositories/signing-keys.js';
-import { RateWindowRepo, VerificationRepo } from './repositories/verifications.js';
-import { FactorRepo } from './repositories/factors.js';
+import { RateWindowRepo } from './repositories/rate-windows.js';
 import { FlowRepo } from './repositories/flows.js';
 import { InvitationRepo } from './repositories/invitations.js';
 import { OutboxRepo } from './repositories/outbox.js';
 import { SessionRepo } from './repositories/sessions.js';
-import { SigninStepRepo } from './repositories/signin-steps.js';
 import { TenantRepo } from './repositories/tenants.js';
 import { UserRepo } from './repositories/users.js';
 
@@ -23,18 +21,15 @@ export interface Store {
   kind: Database['kind'];
   tenants: TenantRepo;
   users: UserRepo;
-  factors: FactorRepo;
+  credentials: CredentialRepo;
   counters: CounterRepo;
   flows: FlowRepo;
   sessions: SessionRepo;
-  steps: SigninStepRepo;
   invitations: InvitationRepo;
   outbox: OutboxRepo;
   audit: AuditRepo;
   customers: CustomerRepo;
-  customerFactors: CustomerFactorRepo;
   templates: MessageTemplateRepo;
-  verifications: VerificationRepo;
   rateWindows: RateWindowRepo;
   signingKeys: SigningKeyRepo;
   apiKeys: ApiKeyRepo;
@@ -49,18 +44,15 @@ export function createStore(database: Database): Store {
     kind: database.kind,
     tenants: new TenantRepo(db),
     users: new UserRepo(db),
-    factors: new FactorRepo(db),
+    credentials: new CredentialRepo(db),
     counters: new CounterRepo(db),
     flows: new FlowRepo(db),
     sessions: new SessionRepo(db),
-    steps: new SigninStepRepo(db),
     invitations: new InvitationRepo(db),
     outbox: new OutboxRepo(db),
     audit: new AuditRepo(db),
     customers: new CustomerRepo(db),
-    customerFactors: new CustomerFactorRepo(db),
     templates: new MessageTemplateRepo(db),
-    verifications: new VerificationRepo(db),
     rateWindows: new RateWindowRepo(db),
     signingKeys: new SigningKeyRepo(db),
     apiKeys: new ApiKeyRepo(db),

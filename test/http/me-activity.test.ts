@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultPolicy, lockoutRules } from '../../src/domain/policy.js';
-import { backoffDelayMs } from '../../src/flows/attempt-gate.js';
+import { backoffDelayMs } from '../../src/engine/gate.js';
 import { api, enrollTotp, json, seed, signIn, STRONG, testApp, type TestApp } from '../helpers/app.js';
 import { passwordStep, reauthenticate, startFlow, totpFor, updatePolicy, wrongTotp } from '../helpers/flows.js';
 

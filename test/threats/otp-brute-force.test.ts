@@ -30,7 +30,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultPolicy, lockoutRules } from '../../src/domain/policy.js';
-import { backoffDelayMs, factorSubject } from '../../src/flows/attempt-gate.js';
+import { factorSubject } from '../../src/engine/counter-keys.js';
+import { backoffDelayMs } from '../../src/engine/gate.js';
 import { invitationToken, seed, STRONG } from '../helpers/app.js';
 import { callerFixture, lastCodeTo } from '../helpers/callers.js';
 import { withTotp } from '../helpers/flows.js';

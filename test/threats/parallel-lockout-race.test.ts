@@ -26,7 +26,7 @@
  * conditional update (several successes).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { passwordSubject, factorSubject } from '../../src/flows/attempt-gate.js';
+import { passwordSubject, factorSubject } from '../../src/engine/counter-keys.js';
 import { invitationToken, seed, STRONG } from '../helpers/app.js';
 import { callerFixture, lastCodeTo } from '../helpers/callers.js';
 import { auditEvents, raceBackends, widenRace, withTotp } from '../helpers/flows.js';

@@ -7,7 +7,7 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultPolicy, lockoutRules } from '../../src/domain/policy.js';
-import { backoffDelayMs } from '../../src/flows/attempt-gate.js';
+import { backoffDelayMs } from '../../src/engine/gate.js';
 import { json, seed, STRONG, testApp, type TestApp } from '../helpers/app.js';
 import { passwordStep, startFlow, updatePolicy, type FlowHandle } from '../helpers/flows.js';
 

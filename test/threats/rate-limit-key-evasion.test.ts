@@ -33,7 +33,7 @@
 import { RateLimiterRes } from 'rate-limiter-flexible';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rateLimitKeyForIp } from '../../src/domain/ip.js';
-import { passwordSubject } from '../../src/flows/attempt-gate.js';
+import { passwordSubject } from '../../src/engine/counter-keys.js';
 import { createLimiters } from '../../src/http/rate-limit.js';
 import { seed, STRONG } from '../helpers/app.js';
 import { withTotp } from '../helpers/flows.js';

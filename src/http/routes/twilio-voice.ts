@@ -70,7 +70,7 @@ export function twilioVoiceRoutes(s: Services, limiters: Limiters): FastifyPlugi
       const b = req.body;
       const action = `${s.config.publicUrl}${req.url}`;
       const ref = { tenantId: tenant.id, actor: callActor(b.CallSid), origin: origin(req) };
-      const existing = await s.store.verifications.latestForInteraction(tenant.id, b.CallSid);
+      const existing = await s.store.flows.latestForInteraction(tenant.id, b.CallSid);
       let prompt: IvrPrompt | undefined;
       if (!existing) {
         try {

@@ -15,10 +15,10 @@ import { createHash } from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../domain/errors.js';
-import { verificationState, view, type VerificationState } from '../../flows/verification.js';
+import { readVerification, verificationState, view, type VerificationState } from '../../flows/verification.js';
+import type { FlowRecord } from '../../engine/flow.js';
 import type { Services } from '../../services/context.js';
 import { authenticate } from '../../services/sessions.js';
-import type { VerificationRow } from '../../storage/repositories/verifications.js';
 import { principal, requireSession, sessionToken, tenantFor } from '../auth.js';
 import { errors, tenantParam, uuid } from '../schemas.js';
 
@@ -34,7 +34,7 @@ export interface StreamOptions {
 const TERMINAL: ReadonlySet<VerificationState> = new Set(['verified', 'failed', 'expired', 'canceled']);
 
 /** What the stream compares between polls: the row (no secrets in it) and its derived state. */
-function fingerprint(row: VerificationRow, now: Date): { id: string; state: VerificationState } {
+function fingerprint(row: FlowRecord, now: Date): { id: string; state: VerificationState } {
   const state = verificationState(row, now);
   return { id: createHash('sha256').update(JSON.stringify(row)).update(state).digest('base64url').slice(0, 22), state };
 }
@@ -71,13 +71,13 @@ export function verificationEventRoutes(s: Services, o: StreamOptions = {}): Fas
       const p = principal(req);
       const tenantId = (await tenantFor(s, req, req.params.tenant, 'verifications.read')).id;
       const id = req.params.id;
-      const first = await s.store.verifications.byId(tenantId, id);
-      if (!first) throw new AppError('not_found');
+      const firstRead = await readVerification(s, tenantId, id);
+      const first = firstRead.flow;
       let last = fingerprint(first, s.clock());
       // EventSource sends the id of the last event it received when it reconnects
       if (TERMINAL.has(last.state) && req.headers['last-event-id'] === last.id) return reply.status(204).send(null);
       if ((perUser.get(p.userId) ?? 0) >= maxPerUser) throw new AppError('rate_limited', { reason: 'too_many_streams' }, 'Too many live views are open; close some and try again.');
-      const firstView = await view(s, first);
+      const firstView = view(first, s.engine.policy(firstRead).verification, firstRead.customer, s.clock());
       const token = sessionToken(req) ?? '';
 
       reply.hijack();
@@ -115,12 +115,12 @@ export function verificationEventRoutes(s: Services, o: StreamOptions = {}): Fas
         try {
           const who = await authenticate(s, token, { touch: false });
           if (!who || who.userId !== p.userId || !who.permissions.has('verifications.read')) return end();
-          const row = await s.store.verifications.byId(tenantId, id);
-          if (!row) return end();
-          const fp = fingerprint(row, s.clock());
+          const read = await readVerification(s, tenantId, id).catch(() => undefined);
+          if (!read) return end();
+          const fp = fingerprint(read.flow, s.clock());
           if (fp.id === last.id) return;
           last = fp;
-          const body = await view(s, row);
+          const body = view(read.flow, s.engine.policy(read).verification, read.customer, s.clock());
           if (!ended) send(fp, body);
         } catch (e) {
           req.log.warn({ err: e }, 'verification stream poll failed');

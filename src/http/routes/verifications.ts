@@ -13,7 +13,7 @@ import { answerQuestion, askQuestion, checkPin } from '../../flows/verification-
 import { checkTotp } from '../../flows/verification-totp.js';
 import { checkAssertion, jwks } from '../../services/assertions.js';
 import type { Services } from '../../services/context.js';
-import { optionalCaller, origin, principal, requireSession, tenantFor } from '../auth.js';
+import { optionalCaller, origin, principal, requireSession, tenantFor, tenantIdFor } from '../auth.js';
 import { ipLimited, type Limiters } from '../rate-limit.js';
 import { errors, tenantParam, uuid } from '../schemas.js';
 import { assertionCheck, codeSent, jwksOut, verificationOut, verificationView, type AssertionCheckOut, type JwksOut } from '../schemas/verification.js';
@@ -27,7 +27,7 @@ export function verificationRoutes(s: Services, limiters: Limiters): FastifyPlug
     const limited = ipLimited(limiters); // every attempt route spends the per-address budget
     const tags = ['caller verification'];
     const actor = (req: Parameters<typeof principal>[0]): Actor => ({ type: 'user', id: principal(req).userId });
-    const scoped = async (req: Parameters<typeof principal>[0], tenant: string, perm: 'verifications.start' | 'verifications.read') => (await tenantFor(s, req, tenant, perm)).id;
+    const scoped = async (req: Parameters<typeof principal>[0], tenant: string, perm: 'verifications.start' | 'verifications.read') => tenantIdFor(s, req, tenant, perm);
 
     app.post('/v1/tenants/:tenant/verifications', {
       schema: {
@@ -58,7 +58,7 @@ export function verificationRoutes(s: Services, limiters: Limiters): FastifyPlug
       schema: { tags, summary: 'The latest verification of an interaction (for example one the IVR completed)', params: tenantParam.extend({ interactionId: z.string().min(1).max(200) }), response: { 200: viewOut, ...errors } },
     }, async (req) => {
       const tenantId = await scoped(req, req.params.tenant, 'verifications.read');
-      const v = await s.store.verifications.latestForInteraction(tenantId, req.params.interactionId);
+      const v = await s.store.flows.latestForInteraction(tenantId, req.params.interactionId);
       if (!v) throw new AppError('not_found');
       return verificationOut(await getVerification(s, tenantId, v.id));
     });

@@ -1,85 +1,83 @@
 /**
- * Persisted sign-in flows. Every step first *claims* an attempt with one atomic UPDATE that also
- * checks the flow token, the expected state and the expiry; a success refunds it and moves the
- * state on with a new token in another atomic UPDATE guarded by the old state and token.
+ * The flow record's repository: creating a flow (with its audit event, in one statement), scoped
+ * reads, cancel, the velocity counts caller risk needs, and the expiry sweep. Claims and the
+ * records of a check are in ./flow-claims.ts and ./flow-records.ts.
  */
-import { sql, type Selectable } from 'kysely';
+import { sql, type Insertable } from 'kysely';
+import type { FlowRecord } from '../../engine/flow.js';
 import type { Db } from '../db.js';
-import type { AuthFlowsTable } from '../schema.js';
+import type { FlowsTable } from '../schema-flows.js';
+import { type AuditEvent } from './audit.js';
+import { auditInsert, insertRows } from './flow-records.js';
 
-export type FlowRow = Selectable<AuthFlowsTable>;
+export type NewFlow = Omit<Insertable<FlowsTable>, 'ceremony' | 'context'> & { ceremony?: Record<string, unknown>; context?: Record<string, unknown> };
+
+const values = (f: NewFlow) => ({ ...f, ceremony: JSON.stringify(f.ceremony ?? {}), context: JSON.stringify(f.context ?? {}) });
 
 export class FlowRepo {
   constructor(private readonly db: Db) {}
 
-  create(f: Omit<FlowRow, 'completed_methods' | 'pending_factor_id'> & { completed_methods?: string[] }): Promise<FlowRow> {
-    return this.db
-      .insertInto('auth_flows')
-      .values({ ...f, completed_methods: f.completed_methods ?? [], pending_factor_id: null })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-  }
-
-  byId(id: string): Promise<FlowRow | undefined> {
-    return this.db.selectFrom('auth_flows').selectAll().where('id', '=', id).executeTakeFirst();
-  }
-
-  /** Spends one attempt of the flow's budget (it may go below zero: the caller refuses then). */
-  claimAttempt(id: string, secretHash: Buffer, states: string[], now: Date): Promise<FlowRow | undefined> {
-    return this.db
-      .updateTable('auth_flows')
-      .set((eb) => ({ attempts_left: eb('attempts_left', '-', 1), updated_at: now }))
-      .where('id', '=', id)
-      .where('secret_hash', '=', secretHash)
-      .where('state', 'in', states)
-      .where('expires_at', '>', now)
-      .returningAll()
-      .executeTakeFirst();
+  /** A new flow and its events, in one statement. */
+  async create(f: NewFlow, events: AuditEvent[] = []): Promise<FlowRecord> {
+    if (!events.length) return this.db.insertInto('flows').values(values(f)).returningAll().executeTakeFirstOrThrow();
+    const r = await sql<FlowRecord>`
+      WITH f AS (${insertRows('flows', [values(f) as unknown as Record<string, unknown>], ['ceremony', 'context'])} RETURNING *),
+           ev AS (${auditInsert(events)} RETURNING 1)
+      SELECT * FROM f`.execute(this.db);
+    return r.rows[0]!;
   }
 
   /**
-   * Moves the flow on after a success; undefined when another request moved it first. With
-   * `resetCounter`, the same statement clears that failure counter (the success that earned it).
+   * A sign-in flow for the tenant named by its slug, in one statement; undefined when there is no
+   * such (enabled) tenant.
    */
-  advance(
-    id: string,
-    from: { state: string; secretHash: Buffer },
-    to: { state: string; secretHash: Buffer; method?: string; userId?: string | null; pendingFactorId?: string | null; requiredAal?: number; refund: boolean; resetCounter?: string },
-    now: Date,
-  ): Promise<FlowRow | undefined> {
-    const db = (to.resetCounter ? this.db.with('reset', (d) => d.deleteFrom('attempt_counters').where('subject', '=', to.resetCounter!)) : this.db) as Pick<Db, 'updateTable'>;
-    return db
-      .updateTable('auth_flows')
-      .set((eb) => ({
-        state: to.state,
-        secret_hash: to.secretHash,
-        completed_methods: to.method ? sql<string[]>`array_append(completed_methods, ${to.method})` : eb.ref('completed_methods'),
-        attempts_left: to.refund ? eb('attempts_left', '+', 1) : eb.ref('attempts_left'),
-        ...(to.userId !== undefined ? { user_id: to.userId } : {}),
-        ...(to.pendingFactorId !== undefined ? { pending_factor_id: to.pendingFactorId } : {}),
-        ...(to.requiredAal !== undefined ? { required_aal: to.requiredAal } : {}),
-        updated_at: now,
-      }))
-      .where('id', '=', id)
-      .where('state', '=', from.state)
-      .where('secret_hash', '=', from.secretHash)
-      .returningAll()
-      .executeTakeFirst();
+  async createForSlug(slug: string, f: Omit<NewFlow, 'tenant_id'>): Promise<FlowRecord | undefined> {
+    const v = values({ ...f, tenant_id: '00000000-0000-0000-0000-000000000000' });
+    const cols = Object.keys(v).filter((k) => k !== 'tenant_id');
+    const r = await sql<FlowRecord>`
+      INSERT INTO flows (tenant_id, ${sql.join(cols.map((c) => sql.ref(c)))})
+      SELECT t.id, ${sql.join(cols.map((c) => sql`${(v as Record<string, unknown>)[c]}`))}
+      FROM tenants t WHERE t.slug = ${slug} AND t.disabled_at IS NULL
+      RETURNING *`.execute(this.db);
+    return r.rows[0];
   }
 
-  async setPendingFactor(id: string, secretHash: Buffer, factorId: string, now: Date): Promise<boolean> {
-    const r = await this.db
-      .updateTable('auth_flows')
-      .set({ pending_factor_id: factorId, updated_at: now })
-      .where('id', '=', id)
-      .where('secret_hash', '=', secretHash)
-      .where('expires_at', '>', now)
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
+  byId(id: string): Promise<FlowRecord | undefined> {
+    return this.db.selectFrom('flows').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  async deleteExpired(before: Date): Promise<number> {
-    const r = await this.db.deleteFrom('auth_flows').where('expires_at', '<', before).executeTakeFirst();
+  /** Scoped read: another tenant's flow is not found. */
+  inTenant(tenantId: string, id: string, kind?: FlowRecord['kind']): Promise<FlowRecord | undefined> {
+    let q = this.db.selectFrom('flows').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id);
+    if (kind) q = q.where('kind', '=', kind);
+    return q.executeTakeFirst();
+  }
+
+  latestForInteraction(tenantId: string, interactionId: string): Promise<FlowRecord | undefined> {
+    return this.db.selectFrom('flows').selectAll().where('tenant_id', '=', tenantId).where('interaction_id', '=', interactionId).orderBy('created_at', 'desc').limit(1).executeTakeFirst();
+  }
+
+  /** Cancels a flow still in one of `states` (never a terminal one); undefined otherwise. */
+  async cancel(tenantId: string, id: string, states: readonly string[], now: Date, events: AuditEvent[]): Promise<FlowRecord | undefined> {
+    const r = await sql<FlowRecord>`
+      WITH f AS (UPDATE flows SET state = 'canceled', updated_at = ${now}
+                 WHERE tenant_id = ${tenantId} AND id = ${id} AND state = ANY(${[...states]}::text[]) AND expires_at > ${now} AND attempts_left > 0
+                 RETURNING *)
+      ${events.length ? sql`, ev AS (${auditInsert(events.map((e) => ({ ...e })))} RETURNING 1)` : sql``}
+      SELECT * FROM f`.execute(this.db);
+    return r.rows[0];
+  }
+
+  /** Caller verifications of this customer, and from this caller number, since `since` (velocity). */
+  async velocity(tenantId: string, customerId: string, ani: string | null, since: Date): Promise<{ customer: number; ani: number }> {
+    const r = await sql<{ customer: number; ani: number }>`
+      SELECT (SELECT count(*) FROM flows WHERE tenant_id = ${tenantId} AND subject_id = ${customerId} AND kind = 'verification' AND created_at >= ${since})::int AS customer,
+             (SELECT count(*) FROM flows WHERE tenant_id = ${tenantId} AND caller_ani = ${ani} AND created_at >= ${since})::int AS ani`.execute(this.db);
+    return { customer: Number(r.rows[0]?.customer ?? 0), ani: Number(r.rows[0]?.ani ?? 0) };
+  }
+
+  async deleteExpired(kinds: readonly FlowRecord['kind'][], before: Date): Promise<number> {
+    const r = await this.db.deleteFrom('flows').where('kind', 'in', [...kinds]).where('expires_at', '<', before).executeTakeFirst();
     return Number(r.numDeletedRows);
   }
 }

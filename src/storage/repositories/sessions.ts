@@ -77,12 +77,17 @@ export class SessionRepo {
       .execute();
   }
 
-  /** A live session (not revoked, not past its absolute expiry, user active) with its user's roles. */
-  async lookup(tokenHash: Buffer, now: Date): Promise<SessionRecord | undefined> {
+  /**
+   * A live session (not revoked, not past its absolute expiry, user active) with its user's roles.
+   * With `touchOlderThan`, the same statement records activity on a session last seen before it.
+   */
+  async lookup(tokenHash: Buffer, now: Date, touchOlderThan?: Date): Promise<SessionRecord | undefined> {
     const r = await sql<{
       id: string; tenant_id: string; user_id: string; aal: number; methods: string[]; auth_time: Date; created_at: Date; last_seen_at: Date; expires_at: Date;
       email: string; roles: string[]; status: string; slug: string; is_platform: boolean; custom: string[] | null;
     }>`
+      ${touchOlderThan ? sql`WITH touched AS (UPDATE sessions SET last_seen_at = ${now} WHERE token_hash = ${tokenHash} AND revoked_at IS NULL AND expires_at > ${now}
+                               AND last_seen_at < ${touchOlderThan} AND last_seen_at + make_interval(secs => idle_timeout_s) > ${now} RETURNING id)` : sql``}
       SELECT s.id, s.tenant_id, s.user_id, s.aal, s.methods, s.auth_time, s.created_at, s.last_seen_at, s.expires_at,
              u.email, u.roles, u.status, t.slug, t.is_platform,
              (SELECT array_agg(p) FROM roles r, unnest(r.permissions) p WHERE r.tenant_id = u.tenant_id AND r.name = ANY(u.roles)) AS custom

@@ -51,7 +51,7 @@ export class UserRepo {
   async enabledWithFactorKinds(tenantId: string): Promise<Array<{ id: string; email: string; roles: string[]; kinds: string[] }>> {
     const r = await sql<{ id: string; email: string; roles: string[]; kinds: string[] }>`
       SELECT u.id, u.email, u.roles, coalesce(array_agg(f.kind) FILTER (WHERE f.kind IS NOT NULL), '{}') AS kinds
-      FROM users u LEFT JOIN factors f ON f.user_id = u.id AND f.status = 'active'
+      FROM users u LEFT JOIN credentials f ON f.subject_type = 'user' AND f.subject_id = u.id AND f.status = 'active'
       WHERE u.tenant_id = ${tenantId} AND u.status <> 'disabled'
       GROUP BY u.id ORDER BY u.email`.execute(this.db);
     return r.rows;
@@ -96,7 +96,7 @@ export class UserRepo {
         .executeTakeFirst();
       if (!user) return undefined;
       const r = await trx.updateTable('sessions').set({ revoked_at: now }).where('user_id', '=', userId).where('revoked_at', 'is', null).executeTakeFirst();
-      await trx.deleteFrom('auth_flows').where('user_id', '=', userId).execute();
+      await trx.deleteFrom('flows').where('subject_type', '=', 'user').where('subject_id', '=', userId).where('kind', 'in', ['signin', 'reauth']).execute();
       return { user, sessionsRevoked: Number(r.numUpdatedRows) };
     });
   }

@@ -1,0 +1,105 @@
+/**
+ * The one method interface. A method is a way to prove something (a password, an authenticator
+ * code, a code sent to an on-file contact, a PIN...). It declares its traits (the only place they
+ * are written), which subjects it serves, the zod schema of its answer, what the claim statement
+ * must read for it, and how to verify an answer given the flow's ceremony slot. It never writes:
+ * what a success must persist (a TOTP step spent, a recovery code used, a credential activated)
+ * comes back as `effects`, which the engine writes in the statement that records the success, so
+ * a replay loses atomically. Throttling, budgets, audit and sessions are the engine's job.
+ */
+import type { z } from 'zod';
+import type { Policy } from '../domain/policy.js';
+import type { FlowRecord } from './flow.js';
+
+export type SubjectType = 'user' | 'customer';
+export type MethodCategory = 'knowledge' | 'possession' | 'inherence';
+
+export interface MethodTraits {
+  category: MethodCategory;
+  /** The highest authenticator assurance level the method can contribute to (NIST AAL). */
+  aal: 1 | 2 | 3;
+  phishingResistant: boolean;
+  /** NIST "restricted" authenticators (SMS, voice). */
+  restricted: boolean;
+  label: string;
+}
+
+/** What the claim statement reads for a method (storage turns each into part of that statement). */
+export type Need = 'account' | 'credential' | 'pending_credential' | 'pin' | 'questions';
+
+export interface Account {
+  id: string;
+  tenantId: string;
+  email: string;
+  roles: string[];
+  status: 'invited' | 'active' | 'disabled';
+  passwordHash: string | null;
+  graceStartedAt: Date | null;
+  graceSignins: number;
+  activeKinds: string[];
+}
+
+/** What the claim read for the flow's subject. */
+export interface Loaded {
+  account?: Account;
+  /** The subject's active credential of the method's kind (or the pending one the ceremony names). */
+  credential?: { id: string; material: Buffer | null; status: string; /** Unused look-up secrets (recovery codes), as stored digests. */ codes?: Buffer[] };
+  pinHash?: string | null;
+  questions?: Array<{ id: string; question: string; answerHash: string }>;
+}
+
+/** A write a success needs, done in the same statement as the flow's advance; a spent one fails it. */
+export type Effect =
+  | { kind: 'totp_step'; subjectId: string; step: number; credentialId: string }
+  | { kind: 'recovery_code'; subjectId: string; credentialId: string; codeHash: Buffer }
+  | { kind: 'activate_credential'; credentialId: string; subjectId: string };
+
+export type CeremonySlot = Record<string, unknown>;
+
+export type Verdict =
+  | {
+      ok: true;
+      effects?: Effect[];
+      /** The slot's new value (null: cleared); absent: cleared when the method has a slot. */
+      ceremony?: CeremonySlot | null;
+      /** The method proven, when one check serves several (a code's channel: otp_sms, otp_voice, otp_email). */
+      proven?: string;
+      /** The right answer again, already recorded on this flow: nothing to do, nothing counted. */
+      already?: boolean;
+      detail?: Record<string, unknown>;
+    }
+  | {
+      ok: false;
+      /** Registered reason (src/domain/errors.ts reasons). */
+      reason: string;
+      /** Not a wrong answer (a right answer already used, nothing to check): refunded, never counted. */
+      notCounted?: boolean;
+      /** The slot's new value after the failure (null: cleared); absent: unchanged. */
+      ceremony?: CeremonySlot | null;
+      proven?: string;
+    };
+
+export interface VerifyInput<A> {
+  flow: FlowRecord;
+  subject: { type: SubjectType; id: string; tenantId: string };
+  answer: A;
+  /** This method's ceremony slot on the flow (server-held challenge data), if any. */
+  ceremony: CeremonySlot | undefined;
+  loaded: Loaded;
+  policy: Policy;
+  now: Date;
+}
+
+export interface Method<A = unknown> {
+  /** Stable name recorded on flows, sessions and events ("pwd", "totp", "otp_sms", ...). */
+  kind: string;
+  traits: MethodTraits;
+  subjects: readonly SubjectType[];
+  answer: z.ZodType<A>;
+  /** Whose failure counter an attempt goes on: the typed identifier (password) or the subject. */
+  counter: 'identifier' | 'subject';
+  /** The ceremony slot this method uses (methods of one family may share one, e.g. the code channels). */
+  slot?: string;
+  needs: readonly Need[];
+  verify(input: VerifyInput<A>): Promise<Verdict>;
+}

@@ -1,0 +1,36 @@
+/**
+ * The authenticator app (TOTP, RFC 6238) for staff and customers alike: ±1 step, each time step
+ * accepted once per subject (the replay ledger, spent in the statement that records the success, so
+ * of parallel submissions of one code exactly one wins), whitespace and other digit forms folded.
+ * Secrets are sealed with AES-256-GCM, bound to their credential id. Enrollment: `begin` makes a
+ * pending credential and what to show (URI, QR code); the first valid code confirms it.
+ */
+import type { Aead } from '../../crypto/aead.js';
+import { matchTotpStep } from '../../factors/totp-core.js';
+import type { Method } from '../../engine/method.js';
+import { codeAnswer, normalizeCode, type CodeAnswer } from '../shared.js';
+
+export const totpAad = (credentialId: string) => `totp:${credentialId}`;
+
+export function totpMethod(deps: { aead: Aead }): Method<CodeAnswer> {
+  return {
+    kind: 'totp',
+    traits: { category: 'possession', aal: 2, phishingResistant: false, restricted: false, label: 'Authenticator app' },
+    subjects: ['user', 'customer'],
+    answer: codeAnswer,
+    counter: 'subject',
+    needs: ['credential'],
+    async verify({ subject, answer, loaded, now }) {
+      const cred = loaded.credential;
+      if (!cred?.material) return { ok: false, reason: subject.type === 'customer' ? 'no_totp' : 'not_enrolled' };
+      const code = normalizeCode(answer.code);
+      if (!/^\d{6}$/.test(code)) return { ok: false, reason: 'wrong_code' };
+      const step = matchTotpStep(deps.aead.open(cred.material, totpAad(cred.id)), code, now);
+      if (step === null) return { ok: false, reason: 'wrong_code' };
+      const effects = [{ kind: 'totp_step' as const, subjectId: subject.id, step, credentialId: cred.id }];
+      // confirming an enrollment activates the pending credential in the same statement
+      if (cred.status === 'pending') effects.push({ kind: 'activate_credential', credentialId: cred.id, subjectId: subject.id } as never);
+      return { ok: true, effects, detail: { credentialId: cred.id } };
+    },
+  };
+}
