@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Services } from '../services/context.js';
 import { renderMessage } from '../services/templates.js';
+import { OutboxRepo } from '../storage/repositories/outbox.js';
 import type { TemplateName } from './templates.js';
 
 export interface Notice {
@@ -19,7 +20,7 @@ export interface Notice {
 
 export async function queueEmail(s: Services, n: Notice): Promise<void> {
   const text = await renderMessage(s, { tenantId: n.tenantId, template: n.template, channel: 'email', vars: n.vars });
-  await s.store.outbox.add({ id: randomUUID(), tenantId: n.tenantId, channel: 'email', recipient: n.to, template: n.template, subject: text.subject, body: text.body, locale: text.locale, now: s.clock() });
+  await new OutboxRepo(s.store.db, s.aead).add({ id: randomUUID(), tenantId: n.tenantId, channel: 'email', recipient: n.to, template: n.template, subject: text.subject, body: text.body, locale: text.locale, now: s.clock() });
 }
 
 /** The notices and their values (the texts are templates; see ./templates.ts). */

@@ -6,6 +6,7 @@
 import type { Config } from '../config/load.js';
 import { isLoopbackUrl } from '../config/load.js';
 import type { Services } from '../services/context.js';
+import { bindOutboxSealing } from '../storage/repositories/outbox.js';
 import type { Provider } from './provider.js';
 import { smtpProvider } from './smtp.js';
 import { twilioProvider } from './twilio.js';
@@ -31,6 +32,7 @@ export function startDelivery(s: Services, providers = providersFromConfig(s.con
     s.log.info('delivery: no provider configured; messages stay in the outbox');
     return undefined;
   }
+  bindOutboxSealing(s.store.db, s.aead); // the worker opens sealed messages with the service key
   const worker = new DeliveryWorker({ outbox: s.store.outbox, providers, clock: s.clock, log: s.log.child({ component: 'delivery' }) });
   worker.start(s.config.deliveryIntervalMs);
   const fields = { providers: providers.map((p) => p.name), channels: worker.channels, intervalMs: s.config.deliveryIntervalMs };

@@ -10,6 +10,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequ
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Services } from '../services/context.js';
 import { enterStatementCounter } from '../storage/db.js';
+import { bindOutboxSealing } from '../storage/repositories/outbox.js';
 import { consoleDir, registerConsole } from './console.js';
 import { frameworkErrorHandler, installErrorHandler } from './error-handler.js';
 import { rejectNulCharacters } from './nul-guard.js';
@@ -55,6 +56,7 @@ const requestLogSerializers = {
 };
 
 export async function buildApp(s: Services, opts: AppOptions = {}): Promise<FastifyInstance> {
+  bindOutboxSealing(s.store.db, s.aead); // outbox messages written on this database are sealed with the service key
   const app = Fastify({
     loggerInstance: (opts.logger === false ? s.log.child({}, { level: 'silent' }) : s.log.child({}, { serializers: requestLogSerializers })) as FastifyBaseLogger,
     trustProxy: s.config.trustProxy,

@@ -7,7 +7,11 @@
  *  - used or expired invitations after 30 days;
  *  - failure counters idle for a day that never reached the hard cap (unknown identifiers, old typos);
  *    counters at the cap stay until an administrator unlocks them;
- *  - send-limit windows older than a day.
+ *  - send-limit windows older than a day;
+ *  - webhook receipts (repeated-delivery answers) older than a day;
+ *  - and the outbox keeps no secret past its message's expiry: an expired message that was never
+ *    sent has its sealed text dropped (src/storage/repositories/outbox.ts `redactExpired`).
+ * (The last two are not counted in the result.)
  */
 import type { Services } from './context.js';
 
@@ -49,5 +53,7 @@ export async function sweep(s: Services, maxConsecutiveFailures = 100): Promise<
       .executeTakeFirst(),
   );
   const rateWindows = await s.store.rateWindows.purge(new Date(now - DAY));
+  await s.store.webhookReceipts.purge(new Date(now - DAY));
+  await s.store.outbox.redactExpired(new Date(now));
   return { flows, totpSteps, sessions, invitations, counters, rateWindows };
 }

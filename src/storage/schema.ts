@@ -5,6 +5,7 @@ import type { CredentialTables } from './schema-credentials.js';
 import type { CustomerFactorTables } from './schema-customer-factors.js';
 import type { FlowTables } from './schema-flows.js';
 import type { VerificationTables } from './schema-verification.js';
+import type { WebhookTables } from './schema-webhooks.js';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type Json = ColumnType<unknown, string, string>;
@@ -113,6 +114,8 @@ export interface OutboxTable {
   locale: Generated<string>;
   /** After this moment the message is failed ('expired') instead of sent; null: no expiry. */
   expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** Subject and body sealed (AES-256-GCM) until delivery or expiry; the plain columns then hold a placeholder (0009). */
+  sealed: ColumnType<Buffer | null, Buffer | null | undefined, Buffer | null>;
 }
 export interface DeliveryEventsTable {
   id: Generated<number>;
@@ -191,7 +194,7 @@ export interface CustomerQuestionsTable {
   created_at: Timestamp;
 }
 
-export interface DB extends FlowTables, VerificationTables, CustomerFactorTables, ApprovalTables, CredentialTables {
+export interface DB extends FlowTables, VerificationTables, CustomerFactorTables, ApprovalTables, CredentialTables, WebhookTables {
   tenants: TenantsTable;
   tenant_policies: TenantPoliciesTable;
   roles: RolesTable;

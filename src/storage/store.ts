@@ -15,6 +15,7 @@ import { OutboxRepo } from './repositories/outbox.js';
 import { SessionRepo } from './repositories/sessions.js';
 import { TenantRepo } from './repositories/tenants.js';
 import { UserRepo } from './repositories/users.js';
+import { WebhookReceiptRepo } from './repositories/webhook-receipts.js';
 
 export interface Store {
   db: Db;
@@ -34,6 +35,7 @@ export interface Store {
   signingKeys: SigningKeyRepo;
   apiKeys: ApiKeyRepo;
   approvals: ApprovalRepo;
+  webhookReceipts: WebhookReceiptRepo;
   close(): Promise<void>;
 }
 
@@ -57,6 +59,7 @@ export function createStore(database: Database): Store {
     signingKeys: new SigningKeyRepo(db),
     apiKeys: new ApiKeyRepo(db),
     approvals: new ApprovalRepo(db),
+    webhookReceipts: new WebhookReceiptRepo(db),
     close: () => database.close(),
   };
 }

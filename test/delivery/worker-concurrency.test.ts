@@ -8,7 +8,8 @@ import { openDatabase } from '../../src/storage/db.js';
 import { createStore, type Store } from '../../src/storage/store.js';
 import { webhookProvider, MESSAGE_ID_HEADER, verifyWebhookSignature, SIGNATURE_HEADER } from '../../src/delivery/webhook.js';
 import { DeliveryWorker } from '../../src/delivery/worker.js';
-import { backends, testStore } from '../helpers/db.js';
+import { bindOutboxSealing } from '../../src/storage/repositories/outbox.js';
+import { backends, TEST_OUTBOX_KEY, testStore } from '../helpers/db.js';
 import { seedTenant } from '../helpers/fixtures.js';
 import { httpPeer, queueMessage } from './peers.js';
 
@@ -19,6 +20,7 @@ describe.each(await backends())('two workers on %s', (backend) => {
   it(`drain ${N} messages concurrently and send each exactly once`, async () => {
     const first = await testStore(backend);
     const second: Store = backend === 'postgres' ? createStore(await openDatabase({ url: first.url!, poolSize: 5 })) : first;
+    bindOutboxSealing(second.db, TEST_OUTBOX_KEY); // the second instance opens the messages with the same key
     const received = new Map<string, number>();
     let badSignatures = 0;
     const peer = await httpPeer((r) => {

@@ -8,6 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { openDatabase, type Database } from '../../src/storage/db.js';
 import { migrate } from '../../src/storage/migrate.js';
 import { createStore, type Store } from '../../src/storage/store.js';
+import { Aead } from '../../src/crypto/aead.js';
+import { bindOutboxSealing } from '../../src/storage/repositories/outbox.js';
 
 export const PG_ADMIN_URL = process.env.CALLWARDEN_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -48,16 +50,21 @@ export async function createPgDatabase(): Promise<{ url: string; drop: () => Pro
 
 export type Backend = 'pglite' | 'postgres';
 
+/** The outbox key of bare test stores (a server built on the store binds its own service key instead). */
+export const TEST_OUTBOX_KEY = new Aead(Buffer.alloc(32, 7));
+
 /** A migrated store on the given backend; `close` also drops a PostgreSQL database. */
 export async function testStore(backend: Backend): Promise<Store & { url?: string }> {
   if (backend === 'pglite') {
     const database = await openDatabase({});
     await migrate(database.db);
+    bindOutboxSealing(database.db, TEST_OUTBOX_KEY);
     return createStore(database);
   }
   const { url, drop } = await createPgDatabase();
   const database: Database = await openDatabase({ url, poolSize: 20 });
   await migrate(database.db);
+  bindOutboxSealing(database.db, TEST_OUTBOX_KEY);
   const store = createStore(database);
   return {
     ...store,

@@ -120,7 +120,8 @@ export function registerAdminCommands(program: Command, io: CliIo, config: () =>
     .action(async (o: { tenant?: string; to?: string; limit: string }) => {
       await withServices(config, async (s) => {
         const t = o.tenant ? await tenantOrExit(s, o.tenant) : undefined;
-        const rows = await s.store.outbox.list({ tenantId: t?.id, recipient: o.to ? normalizeIdentifier(o.to) : undefined, limit: Number(o.limit) || 20 });
+        // production: a message waiting to be sent shows as sealed, never its code or link
+        const rows = await s.store.outbox.list({ tenantId: t?.id, recipient: o.to ? normalizeIdentifier(o.to) : undefined, limit: Number(o.limit) || 20, reveal: s.config.mode !== 'production' });
         for (const m of rows) io.out(`--- ${m.created_at.toISOString()} ${m.channel} to ${m.recipient} [${m.status}]\nSubject: ${m.subject}\n\n${m.body}\n`);
         if (rows.length === 0) io.out('outbox is empty');
       });

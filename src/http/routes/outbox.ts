@@ -1,4 +1,8 @@
-/** Dev-mode outbox reader: messages that would be (or were) sent, with their links. */
+/**
+ * Dev-mode outbox reader: messages that would be (or were) sent, with their links while they wait.
+ * Sent, failed and expired messages show as redacted; in production mode (when the reader is turned
+ * on there) a waiting message shows as sealed: no listing shows a live code.
+ */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { normalizeIdentifier } from '../../domain/identifiers.js';
@@ -23,7 +27,7 @@ export function outboxRoutes(s: Services): FastifyPluginAsyncZod {
       },
     }, async (req) => {
       const t = await tenantFor(s, req, req.params.tenant, 'outbox.read');
-      const rows = await s.store.outbox.list({ tenantId: t.id, recipient: req.query.recipient ? normalizeIdentifier(req.query.recipient) : undefined, limit: req.query.limit });
+      const rows = await s.store.outbox.list({ tenantId: t.id, recipient: req.query.recipient ? normalizeIdentifier(req.query.recipient) : undefined, limit: req.query.limit, reveal: s.config.mode !== 'production' });
       return {
         messages: rows.map((m) => ({ id: m.id, channel: m.channel, recipient: m.recipient, template: m.template, subject: m.subject, body: m.body, status: m.status, createdAt: m.created_at.toISOString() })),
       };

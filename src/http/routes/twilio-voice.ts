@@ -7,6 +7,11 @@
  * sent. Every request must carry a valid X-Twilio-Signature made with CALLWARDEN_TWILIO_AUTH_TOKEN
  * over CALLWARDEN_PUBLIC_URL + path (and query), or it is refused with 403. Form bodies are parsed
  * for these routes only.
+ *
+ * A delivery is handled once: Callwarden's `<Gather>` actions carry `?step=N` (the step of the call
+ * the answer is for), and a repeated delivery of a step (same CallSid and step), or of a request
+ * with the same `I-Twilio-Idempotency-Token`, is answered with the TwiML of the first, without
+ * counting an attempt again (../webhook-once.ts, table webhook_receipts).
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -18,11 +23,21 @@ import type { Services } from '../../services/context.js';
 import { origin } from '../auth.js';
 import { ipLimited, type Limiters } from '../rate-limit.js';
 import { promptTwiml, sayAndHangUp, validTwilioSignature } from '../twiml.js';
+import { deliveredOnce } from '../webhook-once.js';
 
 const FORM = 'application/x-www-form-urlencoded';
 const NOT_FOUND_TEXT = 'We could not find your account from the number you are calling from. An agent will help you.';
 /** The webhook acts as the call itself: audit events name the CallSid, and the per-agent send limit is per call. */
 const callActor = (callSid: string): Actor => ({ type: 'system', id: `twilio:${callSid}` });
+const TWIML = 'text/xml; charset=utf-8';
+const IDEMPOTENCY_HEADER = 'i-twilio-idempotency-token';
+
+/** The URL the next step posts to: this webhook's URL with `step` one further (the signature covers it). */
+export function nextStepUrl(publicUrl: string, url: string): string {
+  const u = new URL(url, 'http://callwarden.invalid');
+  u.searchParams.set('step', String(Number(u.searchParams.get('step') ?? 0) + 1));
+  return `${publicUrl}${u.pathname}${u.search}`;
+}
 
 export function twilioVoiceRoutes(s: Services, limiters: Limiters): FastifyPluginAsyncZod {
   return async (app) => {
@@ -39,9 +54,24 @@ export function twilioVoiceRoutes(s: Services, limiters: Limiters): FastifyPlugi
       }
       if (!String(req.headers['content-type'] ?? '').startsWith(FORM)) throw new AppError('unsupported_media_type', undefined, 'Send the Twilio form parameters.');
     });
+    // a step of a call, or a request with Twilio's idempotency token, is handled once; the number's
+    // own URL without a token cannot tell a repeat from a new request and is handled every time
+    const once = deliveredOnce(s, async (req) => {
+      const { tenant: slug } = req.params as { tenant: string };
+      const { step } = req.query as { step?: number };
+      const { CallSid } = req.body as { CallSid: string };
+      const tenant = await s.store.tenants.bySlug(slug.toLowerCase());
+      if (!tenant || tenant.is_platform || tenant.disabled_at) return undefined; // the handler answers 404
+      const token = req.headers[IDEMPOTENCY_HEADER];
+      const which = step ? `step:${step}` : typeof token === 'string' && token ? `token:${token.slice(0, 128)}` : undefined;
+      return which ? { key: `twilio-voice:${tenant.id}:${CallSid}:${which}`, tenantId: tenant.id, type: TWIML } : undefined;
+    });
 
     app.post('/v1/ivr/twilio/:tenant/voice', {
       onRequest: ipLimited(limiters), // before the signature check: every delivery spends the per-address budget
+      preHandler: once.preHandler,
+      onSend: once.onSend,
+      onResponse: once.onResponse,
       schema: {
         tags: ['ivr'],
         summary: 'Twilio voice webhook: answers TwiML (Gather/Say/Hangup); needs a valid X-Twilio-Signature',
@@ -53,6 +83,7 @@ export function twilioVoiceRoutes(s: Services, limiters: Limiters): FastifyPlugi
         querystring: z.object({
           level: z.string().max(40).optional().describe('Verification level to ask for'),
           locale: z.string().regex(/^[a-zA-Z]{2,3}([-_]([a-zA-Z]{2}|\d{3}))?$/).optional().describe('Language of the messages sent to the caller'),
+          step: z.coerce.number().int().min(1).max(10_000).optional().describe("Set by Callwarden on its Gather actions: the call's step this request answers"),
         }),
         headers: z.object({ 'x-twilio-signature': z.string().min(1).max(200) }),
         body: z.looseObject({
@@ -68,7 +99,7 @@ export function twilioVoiceRoutes(s: Services, limiters: Limiters): FastifyPlugi
       const tenant = await s.store.tenants.bySlug(req.params.tenant.toLowerCase());
       if (!tenant || tenant.is_platform || tenant.disabled_at) throw new AppError('not_found');
       const b = req.body;
-      const action = `${s.config.publicUrl}${req.url}`;
+      const action = nextStepUrl(s.config.publicUrl, req.url);
       const ref = { tenantId: tenant.id, actor: callActor(b.CallSid), origin: origin(req) };
       const existing = await s.store.flows.latestForInteraction(tenant.id, b.CallSid);
       let prompt: IvrPrompt | undefined;
@@ -84,7 +115,7 @@ export function twilioVoiceRoutes(s: Services, limiters: Limiters): FastifyPlugi
       } else {
         prompt = await ivrPrompt(s, { tenantId: tenant.id, id: existing.id });
       }
-      return reply.type('text/xml; charset=utf-8').send(prompt ? promptTwiml(prompt, action) : sayAndHangUp(NOT_FOUND_TEXT));
+      return reply.type(TWIML).send(prompt ? promptTwiml(prompt, action) : sayAndHangUp(NOT_FOUND_TEXT));
     });
   };
 }
