@@ -199,7 +199,7 @@ async function main() {
     const stores = quick ? ['postgres'] : ['postgres', 'pglite'];
     for (const store of stores) {
       const args = quick
-        ? ['--store', store, '--clients', '8,16', '--seconds', '3', '--warmup', '1', '--prewarm', '1', '--customers', '300', '--agents', '10', ...pgArgs]
+        ? ['--store', store, '--clients', '8,16', '--seconds', '6', '--warmup', '3', '--prewarm', '2', '--customers', '300', '--agents', '10', ...pgArgs]
         : ['--store', store, '--clients', '8,16', '--wait-idle', waitIdle, '--retries', retries, ...pgArgs];
       const r = await script(rec, 'verification.ts', `verification-${store}.json`, args);
       rec.results[store] = r;
@@ -209,15 +209,15 @@ async function main() {
         rows.push({
           id: 'c',
           benchmark: `verification, ${storeName(store)}, ${c.clients} clients`,
-          figure: `${f1(c.callwarden)} flows/s (p50 ${ms(c.callwardenP50Ms)}, p99 ${ms(c.callwardenP99Ms)} ms${cw?.errors ? `, ${cw.errors} errors` : ''}${sqlNote})`,
-          reference: `minimal floor (Fastify + pg) ${f1(c.floor)}/s (p50 ${ms(c.floorP50Ms)}, p99 ${ms(c.floorP99Ms)} ms)`,
+          figure: `${f1(c.callwarden)} flows/s (${c.callwardenFlows} flows, p50 ${ms(c.callwardenP50Ms)}, p99 ${ms(c.callwardenP99Ms)} ms${cw?.errors ? `, ${cw.errors} errors` : ''}${sqlNote})`,
+          reference: `minimal floor (Fastify + pg) ${f1(c.floor)}/s (${c.floorFlows} flows, p50 ${ms(c.floorP50Ms)}, p99 ${ms(c.floorP99Ms)} ms)`,
           ratio: c.ratio,
           ratioLabel: 'of floor',
           ratioStyle: 'percent',
         });
       }
     }
-    if (quick) rec.note = 'quick: PostgreSQL only, 8 and 16 clients, 3 s windows, 10 agents, 300 customers';
+    if (quick) rec.note = 'quick: PostgreSQL only, 8 and 16 clients, 6 s windows after 3 s warm-up, 10 agents, 300 customers';
   });
 
   // (d) memory

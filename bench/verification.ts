@@ -54,6 +54,7 @@ import { printReport, writeResult, type FloorCheck, type StepSql, type Verificat
 import { apiAgents, seedCustomers, setupThroughApi } from './lib/verification-api-seed.js';
 import { capturePglitePool, recordStatements, statementLabel, steps, withDriverRecording, type Recorded, type Step } from './lib/verification-sql.js';
 
+const MIN_FLOWS = 30; // fewer flows than this in a window: the ratio is noise
 const POOL_SIZE = 10; // openDatabase's pg.Pool size (src/storage/db.ts)
 
 /**
@@ -331,11 +332,15 @@ async function main() {
       const fl = runs.find((r) => r.target === 'floor' && r.clients === n);
       return cw && fl ? [{
         clients: n, callwarden: cw.flowsPerSec, floor: fl.flowsPerSec, ratio: round(cw.flowsPerSec / Math.max(1e-9, fl.flowsPerSec), 3),
+        callwardenFlows: cw.flows, floorFlows: fl.flows,
         callwardenP50Ms: cw.p50Ms, callwardenP99Ms: cw.p99Ms, floorP50Ms: fl.p50Ms, floorP99Ms: fl.p99Ms,
         callwardenSqlPerRequest: cw.sqlPerRequest, floorSqlPerRequest: fl.sqlPerRequest,
       }] : [];
     });
     const cwRuns = runs.filter((r) => r.target === 'callwarden');
+    for (const c of comparison) {
+      if (Math.min(c.callwardenFlows, c.floorFlows) < MIN_FLOWS) warnings.push(`${c.clients} clients: only ${c.callwardenFlows} Callwarden and ${c.floorFlows} floor flows in the window (fewer than ${MIN_FLOWS}): the ratio says little; use longer --seconds and --warmup`);
+    }
     const bestRatio = Math.max(0, ...comparison.map((c) => c.ratio));
     const maxSql = cwRuns.every((r) => r.sqlPerRequest) && cwRuns.length ? Math.max(...cwRuns.map((r) => r.sqlPerRequest!.max)) : null;
     const result: VerificationResult = {

@@ -45,6 +45,9 @@ export interface VerificationResult {
     floor: number;
     /** Callwarden flows/s / floor flows/s, same run. */
     ratio: number;
+    /** Flows completed inside each window (a ratio from a few flows is noise). */
+    callwardenFlows: number;
+    floorFlows: number;
     callwardenP50Ms: number;
     callwardenP99Ms: number;
     floorP50Ms: number;
@@ -88,7 +91,7 @@ export function printReport(r: VerificationResult): void {
   out.push(`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((c) => `| ${c.join(' | ')} |`));
   out.push('');
   for (const c of r.comparison) {
-    out.push(`${c.clients} clients: Callwarden ${c.callwarden} flows/s (p50 ${c.callwardenP50Ms}, p99 ${c.callwardenP99Ms} ms), floor ${c.floor} flows/s (p50 ${c.floorP50Ms}, p99 ${c.floorP99Ms} ms) -> Callwarden / floor ${pctStr(c.ratio)}; ` +
+    out.push(`${c.clients} clients: Callwarden ${c.callwarden} flows/s (${c.callwardenFlows} flows; p50 ${c.callwardenP50Ms}, p99 ${c.callwardenP99Ms} ms), floor ${c.floor} flows/s (${c.floorFlows} flows; p50 ${c.floorP50Ms}, p99 ${c.floorP99Ms} ms) -> Callwarden / floor ${pctStr(c.ratio)}; ` +
       `Callwarden x-sql-statements per verification request ${sqlStr(c.callwardenSqlPerRequest)}`);
   }
   const g = r.goals;
