@@ -1,4 +1,8 @@
-/** The audit hash chain's verification status: verified, nothing sealed yet, or broken (which event). */
+/**
+ * The audit log's verification status: verified, nothing sealed yet, or broken (which event and
+ * how), the last signed checkpoint the chain was held to, and events left out for lacking the
+ * server's key.
+ */
 import { Alert, Badge, Button, Group, List, Paper, Skeleton, Stack, Text } from '@mantine/core';
 import { errorWords } from '../../../lib/errors';
 import type { ChainProblem, ChainReport } from './audit-api';
@@ -9,9 +13,14 @@ const problemWords: Record<string, string> = {
   deleted: 'events are missing',
   reordered: 'moved or rewritten',
   head_mismatch: 'the chain head does not match',
+  inserted: "added without the server's key",
+  withheld: 'kept out of the chain',
+  truncated: 'the chain was cut back',
+  rewritten: 'the chain was rewritten',
 };
 
-const where = (p: ChainProblem) => (p.eventId === null ? 'Chain head' : `Event #${p.eventId} (chain position ${p.chainSeq})`);
+const where = (p: ChainProblem) =>
+  p.eventId === null ? 'Chain head' : p.chainSeq === null ? `Event #${p.eventId} (not in the chain)` : `Event #${p.eventId} (chain position ${p.chainSeq})`;
 
 export function ChainStatusCard({ report, error, loading, checkedAt, onCheck, onShowEvent }: {
   report: ChainReport | undefined;
@@ -26,6 +35,8 @@ export function ChainStatusCard({ report, error, loading, checkedAt, onCheck, on
   const unsealed = t?.unsealed ?? 0;
   const broken = report && !report.ok;
   const first = t?.problems[0];
+  const checkpoint = t?.checkpoint ?? null;
+  const fileProblems = report?.checkpoints?.problems ?? [];
   const color = error ? 'gray' : broken ? 'red' : sealed > 0 ? 'green' : 'gray';
   const status = error
     ? 'Could not check'
@@ -61,7 +72,15 @@ export function ChainStatusCard({ report, error, loading, checkedAt, onCheck, on
           )}
           {report && !error && (
             <Text size="xs" c="dimmed">
-              {sealed} sealed · {unsealed} waiting to be sealed{checkedAt ? ` · checked ${formatDateTime(checkedAt)}` : ''}
+              {sealed} sealed · {unsealed} waiting to be sealed{t?.quarantined ? ` · ${t.quarantined} left out (no valid MAC)` : ''}{checkedAt ? ` · checked ${formatDateTime(checkedAt)}` : ''}
+            </Text>
+          )}
+          {report && !error && (
+            <Text size="xs" c="dimmed" data-testid="chain-checkpoint">
+              {checkpoint
+                ? `Last checkpoint: chain position ${checkpoint.seq}, signed ${formatDateTime(checkpoint.sealedAt)} (key ${checkpoint.keyId}, ${checkpoint.source === 'file' ? 'checkpoint file' : 'signed chain head'})`
+                : 'No signed checkpoint yet'}
+              {t?.macs === 'checked' ? ' · every event’s MAC checked' : ''}
             </Text>
           )}
         </Stack>
@@ -80,6 +99,15 @@ export function ChainStatusCard({ report, error, loading, checkedAt, onCheck, on
             ))}
           </List>
           {t.problems.length > 8 && <Text size="xs" mt={4}>and {t.problems.length - 8} more.</Text>}
+        </Alert>
+      )}
+      {fileProblems.length > 0 && (
+        <Alert color="red" variant="light" mt="sm" title="The checkpoint file holds invalid checkpoints">
+          <List size="sm" spacing={4}>
+            {fileProblems.slice(0, 4).map((p) => (
+              <List.Item key={p.line}>Line {p.line}: {p.detail}</List.Item>
+            ))}
+          </List>
         </Alert>
       )}
     </Paper>

@@ -72,13 +72,32 @@ export function fetchEvents(tenant: string, f: AuditFilters, before: number | nu
 export interface ChainProblem {
   eventId: number | null;
   chainSeq: number | null;
-  kind: 'edited' | 'deleted' | 'reordered' | 'head_mismatch' | string;
+  kind: 'edited' | 'deleted' | 'reordered' | 'inserted' | 'withheld' | 'head_mismatch' | 'truncated' | 'rewritten' | string;
   detail: string;
+}
+
+/** The newest signed checkpoint the chain was held to (the checkpoint file, else the signed head). */
+export interface ChainCheckpoint {
+  seq: number;
+  hash: string;
+  sealedAt: string;
+  keyId: string;
+  source: 'file' | 'database';
 }
 
 export interface ChainReport {
   ok: boolean;
-  tenants: Array<{ tenantId: string; sealed: number; unsealed: number; headSeq: number | null; problems: ChainProblem[] }>;
+  tenants: Array<{
+    tenantId: string;
+    sealed: number;
+    unsealed: number;
+    headSeq: number | null;
+    problems: ChainProblem[];
+    quarantined?: number;
+    macs?: 'checked' | 'unchecked';
+    checkpoint?: ChainCheckpoint | null;
+  }>;
+  checkpoints?: { file: string; lines: number; problems: Array<{ line: number; tenantId: string | null; detail: string }> };
 }
 
 export const verifyChain = (tenant: string, signal?: AbortSignal) => api.get<ChainReport>(`/v1/tenants/${seg(tenant)}/audit/verify`, { signal });
