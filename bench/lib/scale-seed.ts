@@ -45,8 +45,8 @@ export async function bulkUsers(db: pg.Client, tenantId: string, n: number, pass
                 now() - make_interval(days => g % 700), now() - make_interval(days => g % 700, secs => g % 86400)
            FROM generate_series($3::int, $4::int) g
          RETURNING id, tenant_id, email, created_at)
-       INSERT INTO factors (id, tenant_id, user_id, kind, label, status, secret, created_at, confirmed_at)
-       SELECT gen_random_uuid(), tenant_id, id, 'totp', 'Authenticator app', 'active', ${bytes('u.id::text', 49)}, created_at, created_at FROM u`,
+       INSERT INTO credentials (id, tenant_id, subject_type, subject_id, kind, label, status, material, created_at, confirmed_at)
+       SELECT gen_random_uuid(), tenant_id, 'user', id, 'totp', 'Authenticator app', 'active', ${bytes('u.id::text', 49)}, created_at, created_at FROM u`,
       [tenantId, passwordHash, from, to],
     );
   });
@@ -81,14 +81,14 @@ export async function tableStats(db: pg.Client, tenantId: string) {
   const counts = (
     await db.query<{ customers: string; contacts: string; users: string; factors: string }>(
       `SELECT (SELECT count(*) FROM customers WHERE tenant_id = $1) AS customers, (SELECT count(*) FROM customer_contacts WHERE tenant_id = $1) AS contacts,
-              (SELECT count(*) FROM users WHERE tenant_id = $1) AS users, (SELECT count(*) FROM factors WHERE tenant_id = $1) AS factors`,
+              (SELECT count(*) FROM users WHERE tenant_id = $1) AS users, (SELECT count(*) FROM credentials WHERE tenant_id = $1) AS factors`,
       [tenantId],
     )
   ).rows[0]!;
   const sizes = (
     await db.query<{ name: string; mb: string }>(
       `SELECT relname AS name, round(pg_total_relation_size(oid) / 1048576.0, 1) AS mb FROM pg_class
-        WHERE relname IN ('customers', 'customer_contacts', 'users', 'factors') AND relkind = 'r'`,
+        WHERE relname IN ('customers', 'customer_contacts', 'users', 'credentials') AND relkind = 'r'`,
     )
   ).rows;
   const db_ = (await db.query<{ mb: string }>(`SELECT round(pg_database_size(current_database()) / 1048576.0, 1) AS mb`)).rows[0]!;

@@ -9,7 +9,7 @@ import { hotp, newTotpSecret } from '../../src/factors/totp-core.js';
 import type { Running } from '../../src/server.js';
 import type { Services } from '../../src/services/context.js';
 import { createOperator } from '../../src/services/tenants.js';
-import { FactorRepo } from '../../src/storage/repositories/factors.js';
+import { CredentialRepo } from '../../src/storage/repositories/credentials.js';
 import { UserRepo } from '../../src/storage/repositories/users.js';
 import { fail, OPERATOR, PASSWORD, STEP_MS, systemOrigin, TENANT } from './common.js';
 
@@ -79,7 +79,7 @@ export async function seedDirect(s: Services, n: number): Promise<LoadUser[]> {
   for (let from = 0; from < n; from += BATCH) {
     await s.store.db.transaction().execute(async (trx) => {
       const usersRepo = new UserRepo(trx);
-      const factors = new FactorRepo(trx);
+      const credentials = new CredentialRepo(trx);
       for (let i = from; i < Math.min(n, from + BATCH); i++) {
         const now = s.clock();
         const userId = randomUUID();
@@ -88,8 +88,8 @@ export async function seedDirect(s: Services, n: number): Promise<LoadUser[]> {
         const factorId = randomUUID();
         const secret = newTotpSecret();
         // Sealed as src/factors/totp.ts seals it (AAD "totp:<factor id>"); the sanity login below checks it.
-        await factors.createPending({ id: factorId, tenantId: tenant.id, userId, kind: 'totp', label: 'Authenticator app', secret: s.aead.seal(secret, `totp:${factorId}`), now });
-        if (!(await factors.activate(factorId, userId, now))) throw new Error(`activate factor of ${email}`);
+        await credentials.createPending({ id: factorId, tenantId: tenant.id, subject: { type: 'user', id: userId }, kind: 'totp', label: 'Authenticator app', material: s.aead.seal(secret, `totp:${factorId}`), now });
+        if (!(await credentials.activate({ type: 'user', id: userId }, factorId, now))) throw new Error(`activate factor of ${email}`);
         users[i] = { email, secretHex: secret.toString('hex') };
       }
     });

@@ -6,7 +6,7 @@
  */
 import { randomInt, randomUUID } from 'node:crypto';
 import { hmac } from '../crypto/tokens.js';
-import type { FactorRepo } from '../storage/repositories/factors.js';
+import type { CredentialRepo } from '../storage/repositories/credentials.js';
 import { normalizeCode, type Factor } from './factor.js';
 
 const ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
@@ -18,7 +18,7 @@ export function newRecoveryCode(): string {
   return `${s.slice(0, 4)}-${s.slice(4, 8)}-${s.slice(8)}`;
 }
 
-export function recoveryCodes(deps: { factors: FactorRepo; pepper: Buffer }) {
+export function recoveryCodes(deps: { credentials: CredentialRepo; pepper: Buffer }) {
   const digest = (code: string) => hmac(deps.pepper, normalizeCode(code).toLowerCase());
 
   const factor: Factor = {
@@ -31,15 +31,15 @@ export function recoveryCodes(deps: { factors: FactorRepo; pepper: Buffer }) {
     async verify(subject, response, now) {
       const code = normalizeCode(response).toLowerCase();
       if (!/^[a-z0-9]{12}$/.test(code)) return { ok: false, reason: 'malformed' };
-      const left = await deps.factors.consumeRecoveryCode(subject.id, digest(code), now);
+      const left = await deps.credentials.consumeRecoveryCode({ type: subject.type, id: subject.id }, digest(code), now);
       return left === null ? { ok: false, reason: 'wrong' } : { ok: true, detail: { remaining: left } };
     },
   };
 
   /** Issues a fresh set (replacing any earlier one) and returns the codes, to be shown once. */
-  async function issue(subject: { tenantId: string; id: string }, now: Date): Promise<string[]> {
+  async function issue(subject: { tenantId: string; id: string; type?: 'user' | 'customer' }, now: Date): Promise<string[]> {
     const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
-    await deps.factors.replaceRecoveryCodes({ id: randomUUID(), tenantId: subject.tenantId, userId: subject.id, hashes: codes.map(digest), now });
+    await deps.credentials.replaceRecoveryCodes({ id: randomUUID(), tenantId: subject.tenantId, subject: { type: subject.type ?? 'user', id: subject.id }, hashes: codes.map(digest), now });
     return codes;
   }
 

@@ -7,11 +7,11 @@
 import { randomUUID } from 'node:crypto';
 import QRCode from 'qrcode';
 import type { Aead } from '../crypto/aead.js';
-import type { FactorRepo } from '../storage/repositories/factors.js';
+import type { CredentialRepo, CredentialSubject } from '../storage/repositories/credentials.js';
 import { normalizeCode, type Factor, type Subject, type VerifyResult } from './factor.js';
 import { base32, matchTotpStep, newTotpSecret, otpauthUri } from './totp-core.js';
 
-/** Where TOTP secrets of one kind of subject live. */
+/** Where TOTP secrets live (src/factors/totp.ts totpCredentialStore: the credentials table). */
 export interface TotpCredentialStore {
   active(subject: Subject): Promise<{ id: string; sealed: Buffer } | undefined>;
   pending(subject: Subject, id: string): Promise<{ id: string; sealed: Buffer } | undefined>;
@@ -21,19 +21,25 @@ export interface TotpCredentialStore {
   useStep(subject: Subject, step: number, now: Date, factorId: string): Promise<boolean>;
 }
 
-export function userTotpStore(factors: FactorRepo): TotpCredentialStore {
-  const row = (r: { id: string; secret: Buffer | null } | undefined) => (r?.secret ? { id: r.id, sealed: r.secret } : undefined);
+/**
+ * The one TOTP credential store, over `credentials`, for staff users and customers alike (the subject
+ * says which). A customer's new enrollment replaces their unconfirmed earlier one; a user's earlier
+ * pending enrollments stay confirmable until one of them becomes active (as before the merge).
+ */
+export function totpCredentialStore(credentials: CredentialRepo): TotpCredentialStore {
+  const sealed = (r: { id: string; material: Buffer | null } | undefined) => (r?.material ? { id: r.id, sealed: r.material } : undefined);
+  const whose = (s: Subject): CredentialSubject => ({ type: s.type, id: s.id });
   return {
-    active: async (s) => row(await factors.active(s.id, 'totp')),
+    active: async (s) => sealed(await credentials.active(whose(s), 'totp')),
     pending: async (s, id) => {
-      const r = await factors.byId(s.id, id);
-      return r?.kind === 'totp' && r.status === 'pending' ? row(r) : undefined;
+      const r = await credentials.byId(whose(s), id);
+      return r?.kind === 'totp' && r.status === 'pending' ? sealed(r) : undefined;
     },
-    createPending: async (s, id, sealed, label, now) => {
-      await factors.createPending({ id, tenantId: s.tenantId, userId: s.id, kind: 'totp', label, secret: sealed, now });
+    createPending: async (s, id, material, label, now) => {
+      await credentials.createPending({ id, tenantId: s.tenantId, subject: whose(s), kind: 'totp', label, material, now, replacePending: s.type === 'customer' });
     },
-    activate: (s, id, now) => factors.activate(id, s.id, now),
-    useStep: (s, step, now, factorId) => factors.useTotpStep(s.id, step, now, factorId),
+    activate: (s, id, now) => credentials.activate(whose(s), id, now),
+    useStep: (s, step, now, credentialId) => credentials.useTotpStep(whose(s), step, now, credentialId),
   };
 }
 

@@ -11,7 +11,7 @@ import { AppError } from '../domain/errors.js';
 import { ApprovalRepo, type ApprovalDetail, type ApprovalRow } from '../storage/repositories/approvals.js';
 import { AuditRepo } from '../storage/repositories/audit.js';
 import { CounterRepo } from '../storage/repositories/counters.js';
-import { FactorRepo } from '../storage/repositories/factors.js';
+import { CredentialRepo } from '../storage/repositories/credentials.js';
 import { OutboxRepo } from '../storage/repositories/outbox.js';
 import { SessionRepo } from '../storage/repositories/sessions.js';
 import type { ApprovalStatus } from '../storage/schema-approvals.js';
@@ -139,7 +139,7 @@ export async function approveRequest(s: Services, a: { tenantId: string; id: str
     const row = await new ApprovalRepo(trx).decide({ tenantId: a.tenantId, id: a.id, decider: a.approver.id, status: 'approved', now, notTarget: true });
     if (!row) return undefined;
     const target = row.target_user_id;
-    const removed = await new FactorRepo(trx).removeAll(target);
+    const removed = await new CredentialRepo(trx).removeAll({ type: 'user', id: target });
     await new CounterRepo(trx).resetPrefix(`f:${target}:`);
     const sessions = await new SessionRepo(trx).revokeAll(target, now);
     await new OutboxRepo(trx).add({ id: randomUUID(), tenantId: a.tenantId, channel: 'email', recipient: before.target_email, template: notice.template, subject: text.subject, body: text.body, locale: text.locale, now });

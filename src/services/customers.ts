@@ -62,7 +62,7 @@ export const maskedContact = (c: { id: string; kind: 'phone' | 'email'; value: s
 /** The masked view of a customer: what agents and the API see. */
 export async function customerView(s: Services, row: CustomerRow, contacts?: ContactRow[]) {
   const cs = contacts ?? (await s.store.customers.contacts(row.id));
-  const [pin, questions, totp] = await Promise.all([s.store.customers.pinHash(row.id), s.store.customers.questions(row.id), s.store.customerFactors.active(row.id, 'totp')]);
+  const [pin, questions, totp] = await Promise.all([s.store.customers.pinHash(row.id), s.store.customers.questions(row.id), s.store.credentials.active({ type: 'customer', id: row.id }, 'totp')]);
   return {
     id: row.id,
     externalId: row.external_id,

@@ -18,10 +18,11 @@ export async function requireFreshAuth(s: Services, p: Principal): Promise<void>
 }
 
 const subjectOf = (p: Principal) => ({ tenantId: p.tenantId, type: 'user' as const, id: p.userId });
+const userOf = (p: Principal) => ({ type: 'user' as const, id: p.userId });
 
 export async function beginTotpEnrollment(s: Services, p: Principal, origin: Origin) {
   await requireFreshAuth(s, p);
-  if (await s.store.factors.active(p.userId, 'totp')) throw new AppError('already_exists', undefined, 'An authenticator app is already set up; remove it first.');
+  if (await s.store.credentials.active(userOf(p), 'totp')) throw new AppError('already_exists', undefined, 'An authenticator app is already set up; remove it first.');
   const { policy } = await currentPolicy(s, p.tenantId);
   if (!policy.mfa.allowedFactors.includes('totp')) throw new AppError('forbidden', undefined, 'Authenticator apps are not allowed by your organization.');
   const started = await s.registry.get('totp')!.enroll!.begin(subjectOf(p), { account: `${p.userEmail} (${p.tenantSlug})`, now: s.clock() });
@@ -39,14 +40,14 @@ export async function confirmTotpEnrollment(s: Services, p: Principal, factorId:
   }
   await audit(s, { tenantId: p.tenantId, type: 'factor.enrolled', outcome: 'success', actor: { type: 'user', id: p.userId }, target: { type: 'factor', id: factorId }, origin, data: { kind: 'totp' } });
   await queueEmail(s, { tenantId: p.tenantId, to: p.userEmail, ...templates.factorChanged({ action: 'added', label: 'Authenticator app' }) });
-  const hasCodes = (await s.store.factors.active(p.userId, 'recovery_code')) !== undefined;
+  const hasCodes = (await s.store.credentials.active(userOf(p), 'recovery_code')) !== undefined;
   const recoveryCodes = hasCodes ? undefined : await s.recovery.issue({ tenantId: p.tenantId, id: p.userId }, now);
   return { factorId, recoveryCodes };
 }
 
 export async function removeFactor(s: Services, p: Principal, factorId: string, origin: Origin) {
   await requireFreshAuth(s, p);
-  const removed = await s.store.factors.remove(p.userId, factorId);
+  const removed = await s.store.credentials.remove(userOf(p), factorId);
   if (!removed) throw new AppError('not_found');
   await audit(s, { tenantId: p.tenantId, type: 'factor.removed', outcome: 'success', actor: { type: 'user', id: p.userId }, target: { type: 'factor', id: factorId }, origin, data: { kind: removed.kind } });
   await queueEmail(s, { tenantId: p.tenantId, to: p.userEmail, ...templates.factorChanged({ action: 'removed', label: removed.label || removed.kind }) });
@@ -61,8 +62,8 @@ export async function regenerateRecoveryCodes(s: Services, p: Principal, origin:
 }
 
 export async function listFactors(s: Services, p: Principal) {
-  const rows = await s.store.factors.list(p.userId);
-  const left = await s.store.factors.recoveryCodesLeft(p.userId);
+  const rows = await s.store.credentials.list(userOf(p));
+  const left = await s.store.credentials.recoveryCodesLeft(userOf(p));
   return rows.map((f) => ({
     id: f.id,
     kind: f.kind,

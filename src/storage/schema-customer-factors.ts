@@ -1,20 +1,8 @@
-/** Kysely table types for customer authenticators and message templates; they mirror migrations/0005_customer_factors.sql. */
+/** Kysely table types for message templates; they mirror migrations/0005_customer_factors.sql (its customer_factors table moved to credentials, schema-credentials.ts). */
 import type { ColumnType } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
-export interface CustomerFactorsTable {
-  id: string;
-  tenant_id: string;
-  customer_id: string;
-  kind: string;
-  label: string;
-  status: 'pending' | 'active';
-  secret: Buffer | null;
-  created_at: Timestamp;
-  confirmed_at: Timestamp | null;
-  last_used_at: Timestamp | null;
-}
 export interface MessageTemplatesTable {
   tenant_id: string;
   template: string;
@@ -27,6 +15,5 @@ export interface MessageTemplatesTable {
 }
 
 export interface CustomerFactorTables {
-  customer_factors: CustomerFactorsTable;
   message_templates: MessageTemplatesTable;
 }

@@ -125,7 +125,7 @@ export async function buildWorld() {
         let si = await signIn(t.app, p.tenant, p.email, password);
         if (!si.token) {
           // a fuzzed request gave the user a second factor (recovery codes): take it away again
-          await t.s.store.factors.removeAll(user.id);
+          await t.s.store.credentials.removeAll({ type: 'user', id: user.id });
           si = await signIn(t.app, p.tenant, p.email, password);
         }
         if (!si.token) throw new Error(`fuzz world: cannot sign ${p.email} in again: ${si.res.statusCode} ${si.res.body}`);

@@ -57,10 +57,10 @@ describe.each(await backends())('customer authenticator app (%s)', (backend) => 
   });
 
   it('the secret is sealed at rest and appears in no other response nor in the audit log', async () => {
-    const [row] = await t.s.store.db.selectFrom('customer_factors').selectAll().where('customer_id', '=', f.customerId).execute();
+    const [row] = await t.s.store.db.selectFrom('credentials').selectAll().where('subject_type', '=', 'customer').where('subject_id', '=', f.customerId).execute();
     expect(row).toMatchObject({ kind: 'totp', status: 'active' });
     const raw = Buffer.from(Secret.fromBase32(secret).bytes);
-    expect(row!.secret!.includes(raw)).toBe(false);
+    expect(row!.material!.includes(raw)).toBe(false);
     const audit = JSON.stringify(await t.s.store.db.selectFrom('audit_events').selectAll().where('tenant_id', '=', f.tenantId).execute());
     expect(audit).toContain('customer.totp_enrolled');
     expect(audit).not.toContain(secret);
@@ -124,6 +124,6 @@ describe.each(await backends())('customer authenticator app (%s)', (backend) => 
     const r = await check(v.id, totpFor(secret, t.clock.now()));
     expect(r.statusCode).toBe(400);
     expect(json(r).details.reason).toBe('no_totp');
-    expect(await t.s.store.db.selectFrom('customer_factors').selectAll().where('customer_id', '=', f.customerId).execute()).toEqual([]);
+    expect(await t.s.store.db.selectFrom('credentials').selectAll().where('subject_type', '=', 'customer').where('subject_id', '=', f.customerId).execute()).toEqual([]);
   });
 });

@@ -1,10 +1,8 @@
-/** Storage conformance, CounterRepo and FactorRepo: the same contract on PGlite and PostgreSQL. */
-import { randomUUID } from 'node:crypto';
+/** Storage conformance, CounterRepo: the same contract on PGlite and PostgreSQL (the credential parts moved to conformance-credentials.test.ts). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sql } from 'kysely';
 import type { Store } from '../../src/storage/store.js';
 import { backends, testStore } from '../helpers/db.js';
-import { at, hash32, range, seedTenantAndUser, uniq } from '../helpers/fixtures.js';
+import { at, range, uniq } from '../helpers/fixtures.js';
 
 const BACKENDS = await backends();
 
@@ -90,121 +88,6 @@ describe.each(BACKENDS)('storage conformance on %s', (backend) => {
       expect(await store.counters.resetPrefix(`f:${k}%:`)).toBe(1);
       expect(await store.counters.get(`f:${k}%Q:totp`)).not.toBeNull();
       expect(await store.counters.resetPrefix(`nothing:${k}`)).toBe(0);
-    });
-  });
-
-  describe('FactorRepo', () => {
-    it('useTotpStep accepts a (subject, step) once', async () => {
-      const subject = randomUUID();
-      const now = new Date();
-      expect(await store.factors.useTotpStep(subject, 57_000_001, now)).toBe(true);
-      expect(await store.factors.useTotpStep(subject, 57_000_001, now)).toBe(false);
-      expect(await store.factors.useTotpStep(subject, 57_000_002, now)).toBe(true);
-      expect(await store.factors.useTotpStep(randomUUID(), 57_000_001, now)).toBe(true);
-    });
-
-    it('50 parallel useTotpStep calls for one (subject, step) have exactly one winner', async () => {
-      const subject = randomUUID();
-      const now = new Date();
-      const results = await Promise.all(range(50).map(() => store.factors.useTotpStep(subject, 57_123_456, now)));
-      expect(results.filter(Boolean)).toHaveLength(1);
-      const rows = await store.db.selectFrom('totp_used_steps').selectAll().where('subject_id', '=', subject).execute();
-      expect(rows).toHaveLength(1);
-      expect(rows[0]?.step).toBe(57_123_456);
-    });
-
-    it('recovery codes: each code is spent once and the remaining count goes down', async () => {
-      const { tenant, user } = await seedTenantAndUser(store);
-      const codes = range(10).map(() => hash32());
-      const now = new Date();
-      await store.factors.replaceRecoveryCodes({ id: randomUUID(), tenantId: tenant.id, userId: user.id, hashes: codes, now });
-      expect(await store.factors.recoveryCodesLeft(user.id)).toBe(10);
-      expect(await store.factors.activeKinds(user.id)).toEqual(['recovery_code']);
-
-      expect(await store.factors.consumeRecoveryCode(user.id, codes[0]!, now)).toBe(9);
-      expect(await store.factors.consumeRecoveryCode(user.id, codes[0]!, now)).toBeNull();
-      expect(await store.factors.consumeRecoveryCode(user.id, hash32(), now)).toBeNull();
-      expect(await store.factors.recoveryCodesLeft(user.id)).toBe(9);
-
-      // another user cannot spend this user's code
-      const other = await seedTenantAndUser(store);
-      expect(await store.factors.consumeRecoveryCode(other.user.id, codes[1]!, now)).toBeNull();
-
-      const parallel = await Promise.all(range(20).map(() => store.factors.consumeRecoveryCode(user.id, codes[1]!, now)));
-      const winners = parallel.filter((r) => r !== null);
-      expect(winners).toEqual([8]);
-      expect(await store.factors.recoveryCodesLeft(user.id)).toBe(8);
-
-      expect(await store.factors.consumeRecoveryCode(user.id, codes[2]!, now)).toBe(7);
-    });
-
-    it('replaceRecoveryCodes voids the previous set', async () => {
-      const { tenant, user } = await seedTenantAndUser(store);
-      const now = new Date();
-      const old = range(5).map(() => hash32());
-      await store.factors.replaceRecoveryCodes({ id: randomUUID(), tenantId: tenant.id, userId: user.id, hashes: old, now });
-      const fresh = range(3).map(() => hash32());
-      const id = randomUUID();
-      await store.factors.replaceRecoveryCodes({ id, tenantId: tenant.id, userId: user.id, hashes: fresh, now });
-      expect(await store.factors.recoveryCodesLeft(user.id)).toBe(3);
-      expect(await store.factors.consumeRecoveryCode(user.id, old[0]!, now)).toBeNull();
-      expect(await store.factors.consumeRecoveryCode(user.id, fresh[0]!, now)).toBe(2);
-      const kinds = await store.factors.list(user.id);
-      expect(kinds.map((f) => [f.id, f.kind])).toEqual([[id, 'recovery_code']]);
-    });
-
-    it('activate: a pending factor once; never a second active factor of the same kind', async () => {
-      const { tenant, user } = await seedTenantAndUser(store);
-      const now = new Date();
-      const pending = (kind = 'totp') =>
-        store.factors.createPending({ id: randomUUID(), tenantId: tenant.id, userId: user.id, kind, label: kind, secret: hash32(), now });
-      const f1 = await pending();
-      expect(f1.status).toBe('pending');
-      expect(Buffer.isBuffer(f1.secret)).toBe(true);
-      expect(await store.factors.active(user.id, 'totp')).toBeUndefined();
-
-      // the wrong user cannot activate it
-      const other = await seedTenantAndUser(store);
-      expect(await store.factors.activate(f1.id, other.user.id, now)).toBe(false);
-
-      expect(await store.factors.activate(f1.id, user.id, now)).toBe(true);
-      expect((await store.factors.active(user.id, 'totp'))?.id).toBe(f1.id);
-      // no longer pending
-      expect(await store.factors.activate(f1.id, user.id, now)).toBe(false);
-      // a second TOTP factor stays pending
-      const f2 = await pending();
-      expect(await store.factors.activate(f2.id, user.id, now)).toBe(false);
-      expect((await store.factors.byId(user.id, f2.id))?.status).toBe('pending');
-      // another kind is fine
-      const f3 = await pending('webauthn');
-      expect(await store.factors.activate(f3.id, user.id, now)).toBe(true);
-      expect((await store.factors.activeKinds(user.id)).sort()).toEqual(['totp', 'webauthn']);
-      // unknown id
-      expect(await store.factors.activate(randomUUID(), user.id, now)).toBe(false);
-    });
-
-    it('10 pending factors of one kind activated in parallel: exactly one becomes active', async () => {
-      const { tenant, user } = await seedTenantAndUser(store);
-      const now = new Date();
-      const factors = await Promise.all(
-        range(10).map(() => store.factors.createPending({ id: randomUUID(), tenantId: tenant.id, userId: user.id, kind: 'totp', label: '', secret: null, now })),
-      );
-      const results = await Promise.all(factors.map((f) => store.factors.activate(f.id, user.id, now)));
-      expect(results.filter(Boolean)).toHaveLength(1);
-      const active = await sql<{ n: number }>`SELECT count(*)::int AS n FROM factors WHERE user_id = ${user.id} AND status = 'active'`.execute(store.db);
-      expect(active.rows[0]?.n).toBe(1);
-    });
-
-    it('remove and removeAll are scoped to the user', async () => {
-      const { tenant, user } = await seedTenantAndUser(store);
-      const other = await seedTenantAndUser(store);
-      const now = new Date();
-      const f = await store.factors.createPending({ id: randomUUID(), tenantId: tenant.id, userId: user.id, kind: 'totp', label: '', secret: null, now });
-      expect(await store.factors.remove(other.user.id, f.id)).toBeUndefined();
-      expect((await store.factors.remove(user.id, f.id))?.id).toBe(f.id);
-      await store.factors.createPending({ id: randomUUID(), tenantId: tenant.id, userId: user.id, kind: 'totp', label: '', secret: null, now });
-      await store.factors.createPending({ id: randomUUID(), tenantId: tenant.id, userId: user.id, kind: 'sms', label: '', secret: null, now });
-      expect(await store.factors.removeAll(user.id)).toBe(2);
     });
   });
 });

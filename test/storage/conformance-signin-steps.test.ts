@@ -1,7 +1,7 @@
 /** Storage conformance, the sign-in hot path (SigninStepRepo.claimStep, advance with reset, createForSignin). */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { factorSubject, passwordSubject } from '../../src/flows/attempt-gate.js';
+import { factorSubject, passwordSubject } from '../../src/engine/counter-keys.js';
 import type { FlowRow } from '../../src/storage/repositories/flows.js';
 import type { Store } from '../../src/storage/store.js';
 import { backends, testStore } from '../helpers/db.js';
@@ -28,7 +28,7 @@ describe.each(await backends())('sign-in step storage on %s', (backend) => {
 
   it('claims an attempt, counts it on the password counter and reads policy, account and factor kinds at once', async () => {
     const { tenant, user, flow, secret, now } = await flowFor();
-    await store.factors.replaceRecoveryCodes({ id: randomUUID(), tenantId: tenant.id, userId: user.id, hashes: [hash32()], now });
+    await store.credentials.replaceRecoveryCodes({ id: randomUUID(), tenantId: tenant.id, subject: { type: 'user', id: user.id }, hashes: [hash32()], now });
     const c = await store.steps.claimStep({ id: flow.id, secretHash: secret, states: ['password'], now, counter: { kind: 'password' } });
     expect(c?.flow.attempts_left).toBe(4);
     expect(c?.flow.secret_hash.equals(secret)).toBe(true);

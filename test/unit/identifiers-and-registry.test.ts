@@ -8,7 +8,7 @@ import { passwordFactor } from '../../src/factors/password.js';
 import { recoveryCodes } from '../../src/factors/recovery-codes.js';
 import { FactorRegistry } from '../../src/factors/registry.js';
 import { totpFactor, type TotpCredentialStore } from '../../src/factors/totp.js';
-import type { FactorRepo } from '../../src/storage/repositories/factors.js';
+import type { CredentialRepo } from '../../src/storage/repositories/credentials.js';
 
 describe('normalizeEmail', () => {
   it.each([
@@ -67,7 +67,7 @@ describe('FactorRegistry.aalFor', () => {
   const none = {} as never;
   const pwd = passwordFactor({ hasher: none as PasswordHasher, users: none });
   const totp = totpFactor({ aead: none as Aead, store: none as TotpCredentialStore, issuer: () => 'test' });
-  const recovery = recoveryCodes({ factors: none as FactorRepo, pepper: Buffer.alloc(32) }).factor;
+  const recovery = recoveryCodes({ credentials: none as CredentialRepo, pepper: Buffer.alloc(32) }).factor;
   const registry = new FactorRegistry().register(pwd).register(totp).register(recovery);
 
   it('declares the traits the levels come from', () => {

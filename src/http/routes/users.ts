@@ -56,7 +56,7 @@ export function userRoutes(s: Services): FastifyPluginAsyncZod {
       const u = await s.store.users.byId(t.id, req.params.userId);
       if (!u) throw new AppError('not_found');
       const [described] = await users.describeUsers(s, t, [u]);
-      const factors = (await s.store.factors.list(u.id)).map((f) => ({ kind: f.kind, label: f.label }));
+      const factors = (await s.store.credentials.list({ type: 'user', id: u.id })).map((f) => ({ kind: f.kind, label: f.label }));
       return { ...described!, factors };
     });
 

@@ -1,0 +1,38 @@
+/** Kysely table types for the credentials store; they mirror migrations/0010_credentials.sql. */
+import type { ColumnType } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+
+export type CredentialSubjectType = 'user' | 'customer';
+export type CredentialStatus = 'pending' | 'active' | 'suspended';
+
+/** A bound authenticator of a staff user or a customer (TOTP app, recovery codes, later keys, ...). */
+export interface CredentialsTable {
+  id: string;
+  tenant_id: string;
+  subject_type: CredentialSubjectType;
+  /** users.id or customers.id, by subject_type. */
+  subject_id: string;
+  kind: string;
+  label: string;
+  status: CredentialStatus;
+  /** AES-256-GCM envelope (src/crypto/aead.ts), bound to the credential id; null when nothing is sealed. */
+  material: Buffer | null;
+  /** Authenticator signature counter (WebAuthn); 0 for other kinds. */
+  sign_count: ColumnType<number, number | undefined, number>;
+  created_at: Timestamp;
+  confirmed_at: Timestamp | null;
+  last_used_at: Timestamp | null;
+}
+/** One hashed recovery code of a 'recovery_code' credential; subject_id is the credential's subject. */
+export interface RecoveryCodesTable {
+  credential_id: string;
+  subject_id: string;
+  code_hash: Buffer;
+  used_at: Timestamp | null;
+}
+
+export interface CredentialTables {
+  credentials: CredentialsTable;
+  recovery_codes: RecoveryCodesTable;
+}
