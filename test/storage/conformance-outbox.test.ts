@@ -3,11 +3,13 @@
  * `list` is scoped by tenant and recipient, newest first; `claimDue` takes only pending, due rows of
  * the asked channels and leases them (attempts + 1, next attempt moved past the lease), and parallel
  * claims never take one row twice (FOR UPDATE SKIP LOCKED); `finish` records every attempt but applies
- * its outcome only while the attempt still holds the lease.
+ * its outcome only while the attempt still holds the lease. Secrets at rest: the subject and body are
+ * stored sealed (placeholders in the plain columns, the sealed copy bound to the message id), opened
+ * for the worker and for revealing listings, and dropped once the message is sent, failed or expired.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { OutboxMessage } from '../../src/storage/repositories/outbox.js';
+import { REDACTED_PLACEHOLDER, SEALED_PLACEHOLDER, type OutboxMessage } from '../../src/storage/repositories/outbox.js';
 import type { Store } from '../../src/storage/store.js';
 import { backends, testStore } from '../helpers/db.js';
 import { at, range, seedTenant, uniq } from '../helpers/fixtures.js';
@@ -27,12 +29,13 @@ describe.each(await backends())('outbox conformance on %s', (backend) => {
   });
 
   const T0 = new Date('2030-03-01T10:00:00Z');
+  let n = 0;
   async function add(o: Partial<OutboxMessage> = {}): Promise<OutboxMessage> {
     const m: OutboxMessage = {
       id: randomUUID(),
       tenantId,
       channel: 'sms',
-      recipient: `+1415555${String(Math.floor(Math.random() * 10_000)).padStart(4, '0')}`,
+      recipient: `+1415555${String(++n).padStart(4, '0')}`,
       template: 'verification_code',
       subject: '',
       body: `Your code is ${uniq()}`,
@@ -43,15 +46,25 @@ describe.each(await backends())('outbox conformance on %s', (backend) => {
     return m;
   }
 
-  it('add then get and list round-trip a message, pending, with no attempt yet', async () => {
+  /** The stored row of a message, as a thief with the database would read it. */
+  const stored = async (id: string) => (await store.db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirst())!;
+
+  it('add then get and list round-trip a message, pending, with no attempt yet; its text is stored sealed', async () => {
     const m = await add({ channel: 'email', recipient: 'dana@example.com', subject: 'Your code', locale: 'fr', expiresAt: at(T0, 600) });
     const row = await store.outbox.get(m.id);
-    expect(row).toMatchObject({ id: m.id, tenant_id: tenantId, channel: 'email', recipient: 'dana@example.com', template: 'verification_code', subject: 'Your code', locale: 'fr', status: 'pending', attempts: 0, last_error: null, sent_at: null });
+    expect(row).toMatchObject({ id: m.id, tenant_id: tenantId, channel: 'email', recipient: 'dana@example.com', template: 'verification_code', locale: 'fr', status: 'pending', attempts: 0, last_error: null, sent_at: null });
     expect(row!.created_at.getTime()).toBe(T0.getTime());
     expect(row!.next_attempt_at.getTime()).toBe(T0.getTime());
     expect(row!.expires_at?.getTime()).toBe(at(T0, 600).getTime());
+    // at rest: placeholders in the plain columns, the text only in the sealed copy
+    expect([row!.subject, row!.body]).toEqual(['', SEALED_PLACEHOLDER]);
+    expect(row!.sealed).not.toBeNull();
+    expect(JSON.stringify(await stored(m.id))).not.toContain(m.body.slice('Your code is '.length));
+    expect(Buffer.from(row!.sealed!).toString('latin1')).not.toContain(m.body);
+    // a revealing listing (the dev outbox) opens it; a production listing shows the placeholder
     const listed = await store.outbox.list({ tenantId, recipient: 'dana@example.com' });
-    expect(listed.map((r) => r.id)).toEqual([m.id]);
+    expect(listed.map((r) => [r.id, r.subject, r.body, r.sealed])).toEqual([[m.id, 'Your code', m.body, true]]);
+    expect((await store.outbox.list({ tenantId, recipient: 'dana@example.com', reveal: false })).map((r) => [r.subject, r.body, r.sealed])).toEqual([['', SEALED_PLACEHOLDER, true]]);
     // without a locale or an expiry: the defaults
     const plain = await store.outbox.get((await add()).id);
     expect(plain).toMatchObject({ locale: 'en', expires_at: null });
@@ -116,12 +129,22 @@ describe.each(await backends())('outbox conformance on %s', (backend) => {
     expect(rows.map((r) => r.attempts)).toEqual(Array(30).fill(1));
   });
 
+  it('the sealed copy is bound to its message: moved onto another row it opens nowhere', async () => {
+    const a = await add({ recipient: 'a@example.com' });
+    const b = await add({ recipient: 'b@example.com' });
+    const sealedA = (await stored(a.id)).sealed;
+    await store.db.updateTable('outbox').set({ sealed: sealedA }).where('id', '=', b.id).execute();
+    const [listedB] = await store.outbox.list({ tenantId, recipient: 'b@example.com' });
+    expect([listedB!.subject, listedB!.body]).toEqual(['', SEALED_PLACEHOLDER]); // not a's text
+    expect((await store.outbox.list({ tenantId, recipient: 'a@example.com' }))[0]!.body).toBe(a.body);
+  });
+
   it('finish: sent records the attempt and marks the message sent; it is never claimed again', async () => {
     const m = await add();
     const [c] = await store.outbox.claimDue({ channels: ['sms'], now: at(T0, 1), leaseMs: 30_000, limit: 1 });
     expect(await store.outbox.finish({ id: m.id, attempt: c!.attempt, provider: 'twilio', outcome: 'sent', providerMessageId: 'SM123', now: at(T0, 2) })).toBe(true);
     const row = await store.outbox.get(m.id);
-    expect(row).toMatchObject({ status: 'sent', provider: 'twilio', provider_message_id: 'SM123', last_error: null });
+    expect(row).toMatchObject({ status: 'sent', provider: 'twilio', provider_message_id: 'SM123', last_error: null, sealed: null, body: REDACTED_PLACEHOLDER }); // delivered: the text is gone
     expect(row!.sent_at?.getTime()).toBe(at(T0, 2).getTime());
     const events = await store.outbox.events(m.id);
     expect(events.map((e) => [e.attempt, e.provider, e.outcome, e.provider_message_id, e.error])).toEqual([[1, 'twilio', 'sent', 'SM123', null]]);
@@ -137,13 +160,14 @@ describe.each(await backends())('outbox conformance on %s', (backend) => {
     const [c1] = await store.outbox.claimDue({ channels: ['sms'], now: at(T0, 1), leaseMs: 30_000, limit: 1 });
     expect(await store.outbox.finish({ id: m.id, attempt: c1!.attempt, provider: 'twilio', outcome: 'retry', error: 'http_503', nextAttemptAt: at(T0, 300), now: at(T0, 2) })).toBe(true);
     const waiting = await store.outbox.get(m.id);
-    expect(waiting).toMatchObject({ status: 'pending', last_error: 'http_503', attempts: 1 });
+    expect(waiting).toMatchObject({ status: 'pending', last_error: 'http_503', attempts: 1, body: SEALED_PLACEHOLDER });
+    expect(waiting!.sealed).not.toBeNull(); // a retry keeps the text, sealed
     expect(waiting!.next_attempt_at.getTime()).toBe(at(T0, 300).getTime());
     expect(await store.outbox.claimDue({ channels: ['sms'], now: at(T0, 299), leaseMs: 30_000, limit: 1 })).toEqual([]);
     const [c2] = await store.outbox.claimDue({ channels: ['sms'], now: at(T0, 300), leaseMs: 30_000, limit: 1 });
-    expect(c2!.attempt).toBe(2);
+    expect([c2!.attempt, c2!.body]).toEqual([2, m.body]);
     expect(await store.outbox.finish({ id: m.id, attempt: 2, provider: 'twilio', outcome: 'failed', error: 'invalid_number', now: at(T0, 301) })).toBe(true);
-    expect(await store.outbox.get(m.id)).toMatchObject({ status: 'failed', last_error: 'invalid_number', sent_at: null });
+    expect(await store.outbox.get(m.id)).toMatchObject({ status: 'failed', last_error: 'invalid_number', sent_at: null, sealed: null, body: REDACTED_PLACEHOLDER });
     expect(await store.outbox.claimDue({ channels: ['sms'], now: at(T0, 86_400), leaseMs: 30_000, limit: 1 })).toEqual([]);
     expect((await store.outbox.events(m.id)).map((e) => [e.attempt, e.outcome, e.error])).toEqual([[1, 'retry', 'http_503'], [2, 'failed', 'invalid_number']]);
   });
@@ -155,9 +179,26 @@ describe.each(await backends())('outbox conformance on %s', (backend) => {
     const [fast] = await store.outbox.claimDue({ channels: ['sms'], now: at(T0, 20), leaseMs: 10_000, limit: 1 });
     expect([slow!.attempt, fast!.attempt]).toEqual([1, 2]);
     expect(await store.outbox.finish({ id: m.id, attempt: slow!.attempt, provider: 'twilio', outcome: 'failed', error: 'timeout', now: at(T0, 21) })).toBe(false);
-    expect((await store.outbox.get(m.id))!.status).toBe('pending');
+    const held = await store.outbox.get(m.id);
+    expect(held!.status).toBe('pending');
+    expect(held!.sealed).not.toBeNull(); // the lost attempt redacted nothing either
     expect(await store.outbox.finish({ id: m.id, attempt: fast!.attempt, provider: 'twilio', outcome: 'sent', providerMessageId: 'SM9', now: at(T0, 22) })).toBe(true);
-    expect(await store.outbox.get(m.id)).toMatchObject({ status: 'sent', provider_message_id: 'SM9' });
+    expect(await store.outbox.get(m.id)).toMatchObject({ status: 'sent', provider_message_id: 'SM9', sealed: null });
     expect((await store.outbox.events(m.id)).map((e) => [e.attempt, e.outcome])).toEqual([[1, 'failed'], [2, 'sent']]);
+  });
+
+  it('redactExpired drops the text of unsent messages past their expiry only', async () => {
+    const expired = await add({ expiresAt: at(T0, 300) });
+    const live = await add({ expiresAt: at(T0, 900) });
+    const noExpiry = await add();
+    const sent = await add({ expiresAt: at(T0, 300) });
+    const [c] = (await store.outbox.claimDue({ channels: ['sms'], now: at(T0, 1), leaseMs: 30_000, limit: 10 })).filter((x) => x.id === sent.id);
+    await store.outbox.finish({ id: sent.id, attempt: c!.attempt, provider: 'twilio', outcome: 'sent', now: at(T0, 2) });
+    expect(await store.outbox.redactExpired(at(T0, 299))).toBe(0);
+    expect(await store.outbox.redactExpired(at(T0, 300))).toBe(1); // the sent one was redacted already
+    expect(await store.outbox.get(expired.id)).toMatchObject({ sealed: null, body: REDACTED_PLACEHOLDER, status: 'pending' });
+    for (const m of [live, noExpiry]) expect((await store.outbox.get(m.id))!.sealed, m.id).not.toBeNull();
+    expect(await store.outbox.redactExpired(at(T0, 300))).toBe(0); // once
+    expect((await store.outbox.list({ tenantId, recipient: live.recipient }))[0]!.body).toBe(live.body);
   });
 });
