@@ -1636,6 +1636,8 @@ export interface paths {
                     level?: string;
                     /** @description Language of the messages sent to the caller */
                     locale?: string;
+                    /** @description Set by Callwarden on its Gather actions: the call's step this request answers */
+                    step?: number;
                 };
                 header: {
                     "x-twilio-signature": string;
