@@ -1,10 +1,16 @@
-/** Storage conformance, FlowRepo and SessionRepo: the same contract on PGlite and PostgreSQL. */
+/**
+ * Storage conformance, FlowRepo (create, createForSlug, scoped reads, cancel, velocity, expiry sweep) and
+ * SessionRepo: the same contract on PGlite and PostgreSQL. Claims and records of a check are in
+ * conformance-flow-claims.test.ts and conformance-flow-records.test.ts.
+ */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withMac } from '../../src/audit/mac.js';
 import type { Store } from '../../src/storage/store.js';
-import type { FlowRow } from '../../src/storage/repositories/flows.js';
 import { backends, testStore } from '../helpers/db.js';
-import { at, hash32, range, seedTenantAndUser, uniq } from '../helpers/fixtures.js';
+import { at, hash32, range, seedTenant, seedTenantAndUser, uniq } from '../helpers/fixtures.js';
+import { TEST_KEYS } from '../helpers/audit-chain.js';
+import { eventsFor, flowEvent, seedFlow } from '../helpers/flow-store.js';
 
 const BACKENDS = await backends();
 
@@ -18,124 +24,106 @@ describe.each(BACKENDS)('storage conformance on %s', (backend) => {
   });
 
   describe('FlowRepo', () => {
-    async function newFlow(opts: { attempts?: number; now?: Date; ttl?: number; state?: string } = {}): Promise<{ flow: FlowRow; secret: Buffer; now: Date }> {
-      const { tenant } = await seedTenantAndUser(store);
-      const now = opts.now ?? new Date();
-      const secret = hash32();
-      const flow = await store.flows.create({
-        id: randomUUID(),
-        tenant_id: tenant.id,
-        kind: 'signin',
-        secret_hash: secret,
-        state: opts.state ?? 'password',
-        identifier: `u-${uniq()}@example.com`,
-        user_id: null,
-        session_id: null,
-        required_aal: 2,
-        attempts_left: opts.attempts ?? 5,
-        ip: '203.0.113.7',
-        user_agent: 'vitest',
-        created_at: now,
-        updated_at: now,
-        expires_at: at(now, opts.ttl ?? 600),
-      });
-      return { flow, secret, now };
-    }
-
-    it('create stores the flow with defaults', async () => {
-      const { flow, secret } = await newFlow();
-      expect(flow.completed_methods).toEqual([]);
-      expect(flow.pending_factor_id).toBeNull();
-      expect(flow.secret_hash.equals(secret)).toBe(true);
+    it('create stores the flow with defaults, and with its events in one statement', async () => {
+      const { flow, secret, tenant } = await seedFlow(store);
+      expect(flow).toMatchObject({ completed_methods: [], ceremony: {}, context: {}, awaiting: null, result_id: null, completed_at: null, attempts_initial: 5, attempts_left: 5 });
+      expect(flow.secret_hash?.equals(secret)).toBe(true);
       expect(await store.flows.byId(flow.id)).toEqual(flow);
-    });
-
-    it('claimAttempt needs the right secret hash, an expected state and an unexpired flow', async () => {
-      const { flow, secret, now } = await newFlow({ attempts: 5, ttl: 600 });
-      expect(await store.flows.claimAttempt(flow.id, hash32(), ['password'], now)).toBeUndefined();
-      expect(await store.flows.claimAttempt(flow.id, secret, ['totp', 'done'], now)).toBeUndefined();
-      expect(await store.flows.claimAttempt(flow.id, secret, ['password'], at(now, 600))).toBeUndefined(); // at expiry
-      expect(await store.flows.claimAttempt(flow.id, secret, ['password'], at(now, 601))).toBeUndefined();
-      expect(await store.flows.claimAttempt(randomUUID(), secret, ['password'], now)).toBeUndefined();
-      // none of the refused claims spent anything
-      expect((await store.flows.byId(flow.id))?.attempts_left).toBe(5);
-
-      const claimed = await store.flows.claimAttempt(flow.id, secret, ['totp', 'password'], at(now, 599));
-      expect(claimed?.attempts_left).toBe(4);
-      expect(claimed?.updated_at).toEqual(at(now, 599));
-    });
-
-    it('claims may go below zero (the caller refuses then)', async () => {
-      const { flow, secret, now } = await newFlow({ attempts: 1 });
-      expect((await store.flows.claimAttempt(flow.id, secret, ['password'], now))?.attempts_left).toBe(0);
-      expect((await store.flows.claimAttempt(flow.id, secret, ['password'], now))?.attempts_left).toBe(-1);
-    });
-
-    it('N parallel claims decrement the budget exactly N times', async () => {
-      const N = 15;
-      const { flow, secret, now } = await newFlow({ attempts: 5 });
-      const rows = await Promise.all(range(N).map(() => store.flows.claimAttempt(flow.id, secret, ['password'], now)));
-      expect(rows.every((r) => r !== undefined)).toBe(true);
-      // each claim saw a distinct budget: 4, 3, ..., 5 - N
-      expect(rows.map((r) => r!.attempts_left).sort((a, b) => b - a)).toEqual(range(N).map((i) => 5 - i));
-      expect((await store.flows.byId(flow.id))?.attempts_left).toBe(5 - N);
-    });
-
-    it('advance moves the flow on once; the old secret no longer works', async () => {
-      const { flow, secret, now } = await newFlow({ attempts: 5 });
-      const { user } = await seedTenantAndUser(store);
-      await store.flows.claimAttempt(flow.id, secret, ['password'], now);
-      const next = hash32();
-      const factorId = randomUUID();
-      const moved = await store.flows.advance(
-        flow.id,
-        { state: 'password', secretHash: secret },
-        { state: 'totp', secretHash: next, method: 'pwd', userId: user.id, pendingFactorId: factorId, refund: true },
-        at(now, 1),
+      const now = new Date();
+      const id = randomUUID();
+      const withEvents = await store.flows.create(
+        { id, tenant_id: tenant.id, kind: 'verification', state: 'pending', required_level: 'standard', attempts_initial: 3, attempts_left: 3, interaction_id: `call-${uniq()}`, caller_ani: '+15550199',
+          ceremony: { question: { askedId: 'q1' } }, context: { channel: 'phone' }, created_at: now, updated_at: now, expires_at: at(now, 600) },
+        [flowEvent(tenant.id, 'verification.started', id), flowEvent(tenant.id, 'verification.risk', id)],
       );
-      expect(moved).toMatchObject({ state: 'totp', completed_methods: ['pwd'], attempts_left: 5, user_id: user.id, pending_factor_id: factorId, updated_at: at(now, 1) });
-      expect(moved?.secret_hash.equals(next)).toBe(true);
-
-      // replaying the old step fails
-      expect(await store.flows.advance(flow.id, { state: 'password', secretHash: secret }, { state: 'totp', secretHash: hash32(), refund: true }, now)).toBeUndefined();
-      expect(await store.flows.claimAttempt(flow.id, secret, ['password', 'totp'], now)).toBeUndefined();
-
-      // no method, no refund, user and pending factor untouched
-      const last = hash32();
-      const done = await store.flows.advance(flow.id, { state: 'totp', secretHash: next }, { state: 'done', secretHash: last, refund: false }, at(now, 2));
-      expect(done).toMatchObject({ state: 'done', completed_methods: ['pwd'], attempts_left: 5, user_id: user.id, pending_factor_id: factorId, required_aal: 2 });
-      const twice = await store.flows.advance(flow.id, { state: 'done', secretHash: last }, { state: 'done', secretHash: hash32(), method: 'totp', requiredAal: 3, refund: false }, at(now, 3));
-      expect(twice).toMatchObject({ completed_methods: ['pwd', 'totp'], required_aal: 3 });
+      expect(withEvents).toMatchObject({ id, ceremony: { question: { askedId: 'q1' } }, context: { channel: 'phone' }, caller_ani: '+15550199' });
+      expect(await eventsFor(store, id)).toEqual(['verification.started', 'verification.risk']);
+      // a failing event insert takes the flow with it
+      const dup = flowEvent(tenant.id, 'verification.started', randomUUID());
+      const id2 = randomUUID();
+      await expect(store.flows.create({ id: id2, tenant_id: tenant.id, kind: 'verification', state: 'pending', required_level: 'standard', attempts_initial: 3, attempts_left: 3, created_at: now, updated_at: now, expires_at: at(now, 600) }, [dup, dup])).rejects.toThrow();
+      expect(await store.flows.byId(id2)).toBeUndefined();
     });
 
-    it('10 parallel advances from the same state and secret: exactly one wins', async () => {
-      const { flow, secret, now } = await newFlow({ attempts: 5 });
-      const secrets = range(10).map(() => hash32());
-      const results = await Promise.all(
-        secrets.map((s) => store.flows.advance(flow.id, { state: 'password', secretHash: secret }, { state: 'totp', secretHash: s, method: 'pwd', refund: true }, now)),
-      );
-      const winners = results.filter((r) => r !== undefined);
-      expect(winners).toHaveLength(1);
-      const after = await store.flows.byId(flow.id);
-      expect(after?.state).toBe('totp');
-      expect(after?.completed_methods).toEqual(['pwd']); // appended once
-      expect(after?.attempts_left).toBe(6); // refunded once
-      expect(after?.secret_hash.equals(winners[0]!.secret_hash)).toBe(true);
+    it('createForSlug creates in the enabled tenant of the slug; a disabled or unknown tenant gets undefined', async () => {
+      const tenant = await seedTenant(store);
+      const now = new Date();
+      const f = { kind: 'signin' as const, state: 'password', identifier: 'a@example.com', secret_hash: hash32(), required_level: 'aal1', attempts_initial: 5, attempts_left: 5, created_at: now, updated_at: now, expires_at: at(now, 600) };
+      const made = await store.flows.createForSlug(tenant.slug, { id: randomUUID(), ...f });
+      expect(made).toMatchObject({ tenant_id: tenant.id, state: 'password', identifier: 'a@example.com', ceremony: {}, context: {} });
+      expect(await store.flows.createForSlug(`missing-${uniq()}`, { id: randomUUID(), ...f })).toBeUndefined();
+      await store.db.updateTable('tenants').set({ disabled_at: now }).where('id', '=', tenant.id).execute();
+      const id = randomUUID();
+      expect(await store.flows.createForSlug(tenant.slug, { id, ...f })).toBeUndefined();
+      expect(await store.flows.byId(id)).toBeUndefined();
     });
 
-    it('setPendingFactor checks the secret and the expiry; deleteExpired removes only expired flows', async () => {
-      const { flow, secret, now } = await newFlow({ ttl: 60 });
-      const factorId = randomUUID();
-      expect(await store.flows.setPendingFactor(flow.id, hash32(), factorId, now)).toBe(false);
-      expect(await store.flows.setPendingFactor(flow.id, secret, factorId, at(now, 60))).toBe(false);
-      expect(await store.flows.setPendingFactor(flow.id, secret, factorId, now)).toBe(true);
-      expect((await store.flows.byId(flow.id))?.pending_factor_id).toBe(factorId);
+    it('inTenant is scoped by tenant (and kind); latestForInteraction returns the newest flow of the call', async () => {
+      const { flow, tenant, now } = await seedFlow(store);
+      const other = await seedTenant(store);
+      expect((await store.flows.inTenant(tenant.id, flow.id))?.id).toBe(flow.id);
+      expect((await store.flows.inTenant(tenant.id, flow.id, 'signin'))?.id).toBe(flow.id);
+      expect(await store.flows.inTenant(tenant.id, flow.id, 'verification')).toBeUndefined();
+      expect(await store.flows.inTenant(other.id, flow.id)).toBeUndefined();
+      const call = `call-${uniq()}`;
+      const mk = (when: Date) => store.flows.create({ id: randomUUID(), tenant_id: tenant.id, kind: 'verification', state: 'pending', required_level: 'standard', attempts_initial: 3, attempts_left: 3, interaction_id: call, created_at: when, updated_at: when, expires_at: at(when, 600) });
+      await mk(now);
+      const newest = await mk(at(now, 5));
+      await mk(at(now, 2));
+      expect((await store.flows.latestForInteraction(tenant.id, call))?.id).toBe(newest.id);
+      expect(await store.flows.latestForInteraction(other.id, call)).toBeUndefined();
+      expect(await store.flows.latestForInteraction(tenant.id, `none-${uniq()}`)).toBeUndefined();
+    });
 
-      const past = at(now, -86_400 * 365 * 50); // far in the past: only this test's flow is affected
-      const old = await newFlow({ now: past, ttl: 60 });
-      expect(await store.flows.deleteExpired(at(past, 61))).toBe(1);
-      expect(await store.flows.byId(old.flow.id)).toBeUndefined();
-      expect(await store.flows.byId(flow.id)).toBeDefined();
+    it('cancel moves an open flow to canceled with its event; refused on completed, canceled, failed and expired flows', async () => {
+      const now = new Date();
+      const flows = await Promise.all(range(5).map(() => seedFlow(store, { kind: 'verification', state: 'pending', now })));
+      const [open, done, canceled, failed, expired] = flows;
+      await store.db.updateTable('flows').set({ state: 'completed' }).where('id', '=', done!.flow.id).execute();
+      await store.db.updateTable('flows').set({ state: 'canceled' }).where('id', '=', canceled!.flow.id).execute();
+      await store.db.updateTable('flows').set({ attempts_left: 0 }).where('id', '=', failed!.flow.id).execute();
+      const cancel = (f: typeof open, when = now, tenantId = f!.tenant.id) => store.flows.cancel(tenantId, f!.flow.id, ['pending'], when, [flowEvent(f!.tenant.id, 'verification.canceled', f!.flow.id)]);
+      expect(await cancel(open, now, canceled!.tenant.id)).toBeUndefined(); // another tenant's
+      expect(await eventsFor(store, open!.flow.id)).toEqual([]);
+      expect(await cancel(open)).toMatchObject({ state: 'canceled', updated_at: now });
+      expect(await eventsFor(store, open!.flow.id)).toEqual(['verification.canceled']);
+      for (const [f, state] of [[open, 'canceled'], [done, 'completed'], [canceled, 'canceled'], [failed, 'pending'], [expired, 'pending']] as const) {
+        expect(await cancel(f, f === expired ? at(now, 600) : now), state).toBeUndefined();
+        expect((await store.flows.byId(f!.flow.id))?.state).toBe(state);
+      }
+      for (const f of [done, canceled, failed, expired]) expect(await eventsFor(store, f!.flow.id)).toEqual([]);
+    });
+
+    it('velocity counts the verifications of a customer and from a caller number since a time', async () => {
+      const tenant = await seedTenant(store);
+      const customerId = randomUUID();
+      const now = new Date();
+      const ani = `+1555${uniq()}`;
+      const mk = (when: Date, o: { customer?: boolean; ani?: string | null; tenantId?: string } = {}) => store.flows.create({
+        id: randomUUID(), tenant_id: o.tenantId ?? tenant.id, kind: 'verification', state: 'pending', required_level: 'standard', attempts_initial: 3, attempts_left: 3,
+        ...(o.customer === false ? {} : { subject_type: 'customer' as const, subject_id: customerId }), caller_ani: o.ani === undefined ? ani : o.ani, created_at: when, updated_at: when, expires_at: at(when, 600),
+      });
+      await mk(at(now, -3600)); // before the window
+      await mk(now);
+      await mk(at(now, 10), { ani: null });
+      await mk(at(now, 20), { customer: false });
+      await mk(now, { tenantId: (await seedTenant(store)).id }); // another tenant's
+      expect(await store.flows.velocity(tenant.id, customerId, ani, at(now, -60))).toEqual({ customer: 2, ani: 2 });
+      expect(await store.flows.velocity(tenant.id, customerId, null, at(now, -60))).toEqual({ customer: 2, ani: 0 });
+      expect(await store.flows.velocity(tenant.id, randomUUID(), ani, at(now, 15))).toEqual({ customer: 0, ani: 1 });
+    });
+
+    it('deleteExpired removes only expired flows of the given kinds', async () => {
+      const past = at(new Date(), -86_400 * 365 * 50); // far in the past: only this test's flows are affected
+      const signin = await seedFlow(store, { now: past, ttl: 60 });
+      const verif = await seedFlow(store, { now: past, ttl: 60, kind: 'verification', state: 'pending' });
+      const live = await seedFlow(store, { now: past, ttl: 600 });
+      expect(await store.flows.deleteExpired(['signin', 'reauth'], at(past, 61))).toBe(1);
+      expect(await store.flows.byId(signin.flow.id)).toBeUndefined();
+      expect(await store.flows.byId(verif.flow.id)).toBeDefined();
+      expect(await store.flows.byId(live.flow.id)).toBeDefined();
+      expect(await store.flows.deleteExpired(['verification'], at(past, 61))).toBe(1);
+      expect(await store.flows.byId(verif.flow.id)).toBeUndefined();
     });
   });
 
@@ -263,6 +251,47 @@ describe.each(BACKENDS)('storage conformance on %s', (backend) => {
       expect(await store.sessions.lookup(s2.token, now)).toBeUndefined();
       expect(await store.sessions.lookup(s3.token, now)).toBeUndefined();
       expect(await store.sessions.revokeAll(user.id, now)).toBe(1);
+    });
+
+    it('lookup with touchOlderThan records activity in the same statement, only on a session last seen before it', async () => {
+      const { tenant, user } = await seedTenantAndUser(store);
+      const now = new Date();
+      const s = await newSession(user.id, tenant.id, now, 3600, 600);
+      const lastSeen = async () => (await store.db.selectFrom('sessions').select('last_seen_at').where('id', '=', s.id).executeTakeFirstOrThrow()).last_seen_at;
+      // seen recently enough: not touched
+      expect(await store.sessions.lookup(s.token, at(now, 30), at(now, -30))).toBeDefined();
+      expect(await lastSeen()).toEqual(now);
+      // without touchOlderThan: a plain read
+      expect(await store.sessions.lookup(s.token, at(now, 300))).toBeDefined();
+      expect(await lastSeen()).toEqual(now);
+      // last seen before the mark: touched, so the idle timeout runs from now on
+      expect(await store.sessions.lookup(s.token, at(now, 300), at(now, 240))).toBeDefined();
+      expect(await lastSeen()).toEqual(at(now, 300));
+      expect(await store.sessions.lookup(s.token, at(now, 899))).toBeDefined();
+      // an idle, revoked or another token's session is never touched
+      const idle = await newSession(user.id, tenant.id, now, 3600, 60);
+      expect(await store.sessions.lookup(idle.token, at(now, 61), at(now, 61))).toBeUndefined();
+      expect((await store.db.selectFrom('sessions').select('last_seen_at').where('id', '=', idle.id).executeTakeFirstOrThrow()).last_seen_at).toEqual(now);
+      await store.sessions.revoke(user.id, s.id, at(now, 301));
+      expect(await store.sessions.lookup(s.token, at(now, 400), at(now, 400))).toBeUndefined();
+      expect(await lastSeen()).toEqual(at(now, 300));
+    });
+
+    it('createForSignin writes the session, the last sign-in and the audit events together', async () => {
+      const { tenant, user } = await seedTenantAndUser(store);
+      const now = new Date();
+      const id = randomUUID();
+      const tokenHash = hash32();
+      await store.sessions.createForSignin(
+        { id, tokenHash, tenantId: tenant.id, userId: user.id, aal: 2, methods: ['pwd', 'totp'], authTime: now, now, idleTimeoutS: 3600, expiresAt: at(now, 86_400), ip: null, userAgent: null },
+        { inGrace: true, events: [withMac(TEST_KEYS, { tenantId: tenant.id, type: 'session.created', outcome: 'success', actor: { type: 'user', id: user.id }, target: { type: 'session', id }, at: now })] },
+      );
+      expect((await store.sessions.lookup(tokenHash, now))?.id).toBe(id);
+      const u = await store.users.byId(tenant.id, user.id);
+      expect(u?.last_signin_at?.getTime()).toBe(now.getTime());
+      expect(u?.grace_signins).toBe(1);
+      const ev = await store.db.selectFrom('audit_events').selectAll().where('target_id', '=', id).execute();
+      expect(ev.map((e) => e.type)).toEqual(['session.created']);
     });
 
     it('reauthenticate rotates the token hash and refreshes the auth time', async () => {

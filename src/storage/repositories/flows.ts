@@ -63,7 +63,7 @@ export class FlowRepo {
       WITH f AS (UPDATE flows SET state = 'canceled', updated_at = ${now}
                  WHERE tenant_id = ${tenantId} AND id = ${id} AND state = ANY(${[...states]}::text[]) AND expires_at > ${now} AND attempts_left > 0
                  RETURNING *)
-      ${events.length ? sql`, ev AS (${auditInsert(events.map((e) => ({ ...e })))} RETURNING 1)` : sql``}
+      ${events.length ? sql`, ev AS (${auditInsert(events.map((e) => ({ ...e })))} WHERE EXISTS (SELECT 1 FROM f) RETURNING 1)` : sql``}
       SELECT * FROM f`.execute(this.db);
     return r.rows[0];
   }
