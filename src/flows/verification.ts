@@ -200,8 +200,9 @@ function hooks(s: Services, a: { tenantId: string; actor: Actor; origin: Origin 
       // the claim's attempt was given back
       return view({ ...c.flow, attempts_left: c.flow.attempts_left + 1 }, c.policy.verification, c.claimed.customer, c.now);
     },
-    failure({ flow, reason, method }) {
-      const left = Math.max(0, flow.attempts_left);
+    failure({ flow, reason, method, counted }) {
+      // an answer not counted (a replay, the right code again) was given its attempt back
+      const left = Math.max(0, flow.attempts_left + (counted ? 0 : 1));
       if (reason === 'no_question_asked') return new AppError('flow_state', { reason }, 'Ask a question first.');
       return new AppError('invalid_code', { attemptsLeft: left, state: left <= 0 ? 'failed' : 'pending', reason }, MESSAGES[method]);
     },
