@@ -20,7 +20,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { hotp, TOTP_PERIOD } from '../src/factors/totp-core.js';
+import { hotp, TOTP_PERIOD } from '../src/methods/totp/core.js';
 
 // As in bench/verification-client.ts (not imported: importing it would install its IPC handler here).
 const READ_CODE_SQL = 'SELECT body FROM outbox WHERE tenant_id = $1 AND recipient = $2 ORDER BY created_at DESC LIMIT 1';

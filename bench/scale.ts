@@ -32,7 +32,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { loadConfig } from '../src/config/load.js';
-import { normalizePassword } from '../src/factors/password-rules.js';
+import { normalizePassword } from '../src/methods/password/rules.js';
 import { startServer, type Running } from '../src/server.js';
 import { importCustomers } from '../src/services/customer-import.js';
 import type { FromClient, Op, ScaleCustomer, ScaleRunResult, ScaleTarget, ToClient } from './scale-client.js';

@@ -15,7 +15,7 @@
  * server CPU over exactly the measured window) and 'result'.
  */
 import { performance } from 'node:perf_hooks';
-import { hotp, TOTP_PERIOD } from '../src/factors/totp-core.js';
+import { hotp, TOTP_PERIOD } from '../src/methods/totp/core.js';
 import { pct } from './lib/common.js';
 
 export interface InitMessage {

@@ -2,7 +2,7 @@
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TOTP_PERIOD } from '../../src/factors/totp-core.js';
+import { TOTP_PERIOD } from '../../src/methods/totp/core.js';
 import type { Origin } from '../../src/services/context.js';
 
 /** The bench/ directory. */

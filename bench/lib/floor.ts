@@ -4,7 +4,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { PasswordHasher, type Argon2Params } from '../../src/crypto/password-hash.js';
-import { normalizePassword } from '../../src/factors/password-rules.js';
+import { normalizePassword } from '../../src/methods/password/rules.js';
 import { cores, log, median, PASSWORD, pct, round } from './common.js';
 import { machineTicks, waitForIdle } from './cpu.js';
 

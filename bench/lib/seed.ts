@@ -4,8 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Secret } from 'otpauth';
-import { normalizePassword } from '../../src/factors/password-rules.js';
-import { hotp, newTotpSecret } from '../../src/factors/totp-core.js';
+import { normalizePassword } from '../../src/methods/password/rules.js';
+import { hotp, newTotpSecret } from '../../src/methods/totp/core.js';
 import type { Running } from '../../src/server.js';
 import type { Services } from '../../src/services/context.js';
 import { createOperator } from '../../src/services/tenants.js';

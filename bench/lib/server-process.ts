@@ -18,7 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../../src/config/load.js';
-import { normalizePassword } from '../../src/factors/password-rules.js';
+import { normalizePassword } from '../../src/methods/password/rules.js';
 import { startServer } from '../../src/server.js';
 import { currentPolicy } from '../../src/services/policies.js';
 import { issueSession } from '../../src/services/sessions.js';

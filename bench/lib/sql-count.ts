@@ -5,7 +5,7 @@
  */
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryId, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
 import type { Config } from '../../src/config/load.js';
-import { hotp } from '../../src/factors/totp-core.js';
+import { hotp } from '../../src/methods/totp/core.js';
 import { buildApp } from '../../src/http/app.js';
 import type { Running } from '../../src/server.js';
 import { createServices } from '../../src/services/context.js';

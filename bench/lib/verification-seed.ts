@@ -4,7 +4,7 @@
  * API agents and customers that bench/verification.ts seeds through the public API.
  */
 import { randomUUID } from 'node:crypto';
-import { normalizePassword } from '../../src/factors/password-rules.js';
+import { normalizePassword } from '../../src/methods/password/rules.js';
 import type { Services } from '../../src/services/context.js';
 import { currentPolicy } from '../../src/services/policies.js';
 import { issueSession } from '../../src/services/sessions.js';

@@ -1,6 +1,6 @@
 /** A small HTTP client for scripts: JSON in and out, bearer session tokens, errors with the body. */
 import { Secret } from 'otpauth';
-import { totpAt } from '../../src/factors/totp-core.js';
+import { totpAt } from '../../src/methods/totp/core.js';
 
 export class Client {
   constructor(readonly base: string, readonly token?: string) {}

@@ -122,7 +122,16 @@ export class FlowEngine {
       method: { kind: slot, counter: m.counter, slot, needs: m.needs },
       ...(k.kindNeeds ? { kindNeeds: k.kindNeeds } : {}),
     });
-    if (!claimed) throw claimError(await this.ports.flows.byId(a.flowId), a, now);
+    if (!claimed) {
+      const current = await this.ports.flows.byId(a.flowId);
+      const e = claimError(current, a, now);
+      // a refused attempt on a real flow is evidence too (a spent budget, an expired flow): audited
+      if (current && e.code !== 'flow_invalid' && e.code !== 'not_found') {
+        const reason = String(e.detail?.reason ?? e.code);
+        await this.ports.flows.release({ flowId: current.id, counterSubject: null, refund: false, events: [this.event(k.attemptEvent(current, m.kind, 'failure', { reason }))], now });
+      }
+      throw e;
+    }
     const flow = claimed.flow;
     const counterSubject = claimed.counter?.subject ?? null;
     const refuse = async (reason: string, e: AppError, method = m.kind): Promise<never> => {

@@ -16,7 +16,7 @@ import type { Origin, Services } from '../services/context.js';
 import { signAssertion } from '../services/assertions.js';
 import { eventRecord } from '../services/audit-log.js';
 import { parseStoredPolicy } from '../services/policies.js';
-import { claimFlow, readForStart, type Claimed } from '../storage/repositories/flow-claims.js';
+import { readForStart, type Claimed } from '../storage/repositories/flow-claims.js';
 import { recordSuccess } from '../storage/repositories/flow-records.js';
 import { type Actor, recentlyChanged, verificationState, view, type VerificationView } from './verification-record.js';
 import { assessRisk } from './verification-risk.js';
@@ -104,7 +104,7 @@ export async function startVerification(
 
 /** One statement: the flow (any state), the policy and the customer's overview. */
 export async function readVerification(s: Services, tenantId: string, id: string): Promise<Claimed & { flow: FlowRecord }> {
-  const c = await claimFlow(s.store.db, { id, tenantId, states: [], now: s.clock(), spend: false, readOnly: true, kindNeeds: ['customer'] });
+  const c = await s.store.flows.readWith(tenantId, id, ['customer'], s.clock());
   if (!c || c.flow.kind !== 'verification') throw new AppError('not_found');
   return c;
 }
@@ -204,7 +204,9 @@ function hooks(s: Services, a: { tenantId: string; actor: Actor; origin: Origin 
       // an answer not counted (a replay, the right code again) was given its attempt back
       const left = Math.max(0, flow.attempts_left + (counted ? 0 : 1));
       if (reason === 'no_question_asked') return new AppError('flow_state', { reason }, 'Ask a question first.');
-      return new AppError('invalid_code', { attemptsLeft: left, state: left <= 0 ? 'failed' : 'pending', reason }, MESSAGES[method]);
+      // a code already spent (a replay, or the loser of a race of one right code) reads as used
+      const said = reason === 'replayed' ? 'code_used' : reason === 'malformed' ? 'wrong_code' : reason;
+      return new AppError('invalid_code', { attemptsLeft: left, state: left <= 0 ? 'failed' : 'pending', reason: said }, MESSAGES[method]);
     },
   };
 }

@@ -1,21 +1,19 @@
 /**
- * The service context: configuration, storage, crypto, the factor registry and a clock, built once
+ * The service context: configuration, storage, crypto, the methods and the flow engine and a clock, built once
  * per process and passed to every service. Tests build it with an in-memory store and a fake clock.
  */
 import pino, { type Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import { Aead } from '../crypto/aead.js';
 import { PasswordHasher } from '../crypto/password-hash.js';
-import { passwordFactor, type PasswordFactor } from '../factors/password.js';
-import { recoveryCodes } from '../factors/recovery-codes.js';
-import { FactorRegistry } from '../factors/registry.js';
-import { totpCredentialStore, totpFactor } from '../factors/totp.js';
 import { AttemptGate } from '../engine/attempt-gate.js';
 import { FlowEngine } from '../engine/engine.js';
 import type { MethodRegistry } from '../engine/registry.js';
-import type { FactorEnrollment } from '../factors/factor.js';
 import { registerMethods } from '../methods/index.js';
+import { recoveryCodeIssuer } from '../methods/recovery-code/issue.js';
+import { totpEnrollment, type TotpEnrollment } from '../methods/totp/enrollment.js';
 import { claimFlow } from '../storage/repositories/flow-claims.js';
+import { bindOutboxSealing } from '../storage/repositories/outbox.js';
 import { recordFailure, recordSuccess, release } from '../storage/repositories/flow-records.js';
 import { eventRecord } from './audit-log.js';
 import { parseStoredPolicy } from './policies.js';
@@ -39,14 +37,14 @@ export interface Services {
   hasher: PasswordHasher;
   aead: Aead;
   clock: Clock;
-  /** The factors' enrollment (self-service, forced enrollment, customer TOTP). */
-  registry: FactorRegistry;
-  totpEnrollment: FactorEnrollment;
+  /** Binding an authenticator app (self-service, forced enrollment, customer TOTP). */
+  totpEnrollment: TotpEnrollment;
   /** The methods (one folder each, src/methods) and the engine that runs every flow. */
   methods: MethodRegistry;
   engine: FlowEngine;
-  password: PasswordFactor;
-  recovery: ReturnType<typeof recoveryCodes>;
+  /** The password method (its hash check serves password changes too). */
+  password: ReturnType<typeof registerMethods>['password'];
+  recovery: ReturnType<typeof recoveryCodeIssuer>;
   gate: AttemptGate;
   log: Logger;
 }
@@ -54,14 +52,11 @@ export interface Services {
 export function createServices(config: Config, store: Store, opts: { clock?: Clock; log?: Logger } = {}): Services {
   const hasher = new PasswordHasher({ memoryKib: config.argon2MemoryKib, iterations: config.argon2Iterations, parallelism: config.argon2Parallelism });
   const aead = new Aead(config.encryptionKey);
-  const password = passwordFactor({ hasher, users: store.users });
-  const recovery = recoveryCodes({ credentials: store.credentials, pepper: aead.derive('recovery-codes') });
-  const registry = new FactorRegistry()
-    .register(password)
-    .register(totpFactor({ aead, store: totpCredentialStore(store.credentials), issuer: () => 'Callwarden' }))
-    .register(recovery.factor);
+  const recovery = recoveryCodeIssuer({ credentials: store.credentials, pepper: aead.derive('recovery-codes') });
   const clock = opts.clock ?? (() => new Date());
-  const { registry: methods } = registerMethods({ aead, hasher });
+  // outbox rows are sealed with this process's key, whoever writes them
+  bindOutboxSealing(store.db, aead);
+  const { registry: methods, password } = registerMethods({ aead, hasher });
   const db = store.db;
   const services = {} as Services;
   const engine = new FlowEngine({
@@ -82,8 +77,7 @@ export function createServices(config: Config, store: Store, opts: { clock?: Clo
     hasher,
     aead,
     clock,
-    registry,
-    totpEnrollment: registry.get('totp')!.enroll!,
+    totpEnrollment: totpEnrollment({ aead, credentials: store.credentials }),
     methods,
     engine,
     password,

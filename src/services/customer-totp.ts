@@ -6,8 +6,6 @@
  * or audited. Verifying with it is the verification flow's job (src/flows/verification-totp.ts).
  */
 import { AppError } from '../domain/errors.js';
-import { customerTotpFactor } from '../factors/customer-totp.js';
-import type { Factor, Subject } from '../factors/factor.js';
 import { customerFactorSubject } from '../engine/counter-keys.js';
 import { audit } from './audit-log.js';
 import type { Origin, Services } from './context.js';
@@ -21,10 +19,7 @@ interface Who {
   origin: Origin;
 }
 
-/** The TOTP factor for this tenant's customers (its issuer is the tenant's name). */
-export const customerTotp = (s: Services, issuer = 'Callwarden'): Factor => customerTotpFactor({ aead: s.aead, credentials: s.store.credentials, issuer });
-
-const subjectOf = (tenantId: string, customerId: string): Subject => ({ tenantId, type: 'customer', id: customerId });
+const subjectOf = (tenantId: string, customerId: string) => ({ tenantId, type: 'customer' as const, id: customerId });
 
 async function customerOr404(s: Services, a: { tenantId: string; id: string }) {
   const row = await s.store.customers.byId(a.tenantId, a.id);
@@ -46,15 +41,16 @@ export async function beginCustomerTotp(s: Services, a: Who & { label?: string }
   const customer = await customerOr404(s, a);
   if (await s.store.credentials.active({ type: 'customer', id: customer.id }, 'totp')) throw new AppError('already_exists', undefined, 'This customer already has an authenticator app; remove it first.');
   const tenant = await s.store.tenants.byId(a.tenantId);
-  const started = await customerTotp(s, tenant?.name ?? 'Callwarden').enroll!.begin(subjectOf(a.tenantId, customer.id), { account: customer.name, label: a.label, now: s.clock() });
+  // the customer's app shows the tenant's name as the issuer
+  const started = await s.totpEnrollment.begin(subjectOf(a.tenantId, customer.id), { account: customer.name, issuer: tenant?.name ?? 'Callwarden', ...(a.label ? { label: a.label } : {}), now: s.clock() });
   await audit(s, event(a, 'customer.totp_enrollment_started', 'info', { factorId: started.pendingId }));
-  return { factorId: started.pendingId, ...(started.display as { secret: string; otpauthUri: string; qrSvg: string }) };
+  return { factorId: started.pendingId, ...started.display };
 }
 
 export async function confirmCustomerTotp(s: Services, a: Who & { factorId: string; code: string }) {
   const customer = await customerOr404(s, a);
   const now = s.clock();
-  const r = await customerTotp(s).enroll!.confirm(subjectOf(a.tenantId, customer.id), a.factorId, a.code, now);
+  const r = await s.totpEnrollment.confirm(subjectOf(a.tenantId, customer.id), a.factorId, a.code, now);
   if (!r.ok) {
     await audit(s, event(a, 'customer.totp_enrolled', 'failure', { factorId: a.factorId, reason: r.reason }));
     if (r.reason === 'not_enrolled') throw new AppError('not_found', { factorId: a.factorId }, 'No authenticator enrollment in progress with this id.');

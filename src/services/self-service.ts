@@ -25,7 +25,7 @@ export async function beginTotpEnrollment(s: Services, p: Principal, origin: Ori
   if (await s.store.credentials.active(userOf(p), 'totp')) throw new AppError('already_exists', undefined, 'An authenticator app is already set up; remove it first.');
   const { policy } = await currentPolicy(s, p.tenantId);
   if (!policy.mfa.allowedFactors.includes('totp')) throw new AppError('forbidden', undefined, 'Authenticator apps are not allowed by your organization.');
-  const started = await s.registry.get('totp')!.enroll!.begin(subjectOf(p), { account: `${p.userEmail} (${p.tenantSlug})`, now: s.clock() });
+  const started = await s.totpEnrollment.begin(subjectOf(p), { account: `${p.userEmail} (${p.tenantSlug})`, now: s.clock() });
   await audit(s, { tenantId: p.tenantId, type: 'factor.enrollment_started', outcome: 'info', actor: { type: 'user', id: p.userId }, target: { type: 'factor', id: started.pendingId }, origin, data: { kind: 'totp' } });
   return { factorId: started.pendingId, ...started.display };
 }
@@ -33,7 +33,7 @@ export async function beginTotpEnrollment(s: Services, p: Principal, origin: Ori
 export async function confirmTotpEnrollment(s: Services, p: Principal, factorId: string, code: string, origin: Origin) {
   await requireFreshAuth(s, p);
   const now = s.clock();
-  const r = await s.registry.get('totp')!.enroll!.confirm(subjectOf(p), factorId, code, now);
+  const r = await s.totpEnrollment.confirm(subjectOf(p), factorId, code, now);
   if (!r.ok) {
     await audit(s, { tenantId: p.tenantId, type: 'factor.enrolled', outcome: 'failure', actor: { type: 'user', id: p.userId }, target: { type: 'factor', id: factorId }, origin, data: { kind: 'totp', reason: r.reason } });
     throw new AppError(r.reason === 'not_enrolled' ? 'not_found' : 'invalid_factor');

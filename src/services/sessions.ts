@@ -31,7 +31,7 @@ export async function issueSession(
   const rules = sessionRules(a.policy);
   const token = newToken();
   const id = randomUUID();
-  const aal = s.registry.aalFor(a.methods);
+  const aal = s.methods.aalFor(a.methods);
   const expiresAt = new Date(now.getTime() + rules.absoluteMs);
   const idleTimeoutS = Math.round(rules.idleMs / 1000);
   const row = {

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError } from '../domain/errors.js';
 import { normalizeEmail, SLUG } from '../domain/identifiers.js';
 import { defaultPolicy, policySchema, type MfaMode } from '../domain/policy.js';
-import { checkPassword, normalizePassword } from '../factors/password-rules.js';
+import { checkPassword, normalizePassword } from '../methods/password/rules.js';
 import type { TenantRow } from '../storage/repositories/tenants.js';
 import { audit } from './audit-log.js';
 import type { Origin, Services } from './context.js';

@@ -10,7 +10,7 @@ import { normalizeEmail } from '../domain/identifiers.js';
 import { isBuiltinRole } from '../domain/permissions.js';
 import { lockoutRules, mfaModeFor } from '../domain/policy.js';
 import { queueEmail, templates } from '../delivery/notices.js';
-import { checkPassword, normalizePassword } from '../factors/password-rules.js';
+import { checkPassword, normalizePassword } from '../methods/password/rules.js';
 import { passwordSubject, subjectCounterPrefix } from '../engine/counter-keys.js';
 import { gateError } from '../engine/gate.js';
 import type { TenantRow } from '../storage/repositories/tenants.js';

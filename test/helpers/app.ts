@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { loadConfig, type Config } from '../../src/config/load.js';
-import { totpAt } from '../../src/factors/totp-core.js';
+import { totpAt } from '../../src/methods/totp/core.js';
 import { buildApp } from '../../src/http/app.js';
 import { createServices, type Services } from '../../src/services/context.js';
 import { createOperator } from '../../src/services/tenants.js';

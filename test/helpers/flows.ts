@@ -5,7 +5,7 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { Secret } from 'otpauth';
 import { queryEvents, type AuditRecord } from '../../src/audit/query.js';
-import { matchTotpStep, totpAt } from '../../src/factors/totp-core.js';
+import { matchTotpStep, totpAt } from '../../src/methods/totp/core.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { vi } from 'vitest';
 import { api, enrollTotp, json, signIn, STRONG, type TestApp } from './app.js';

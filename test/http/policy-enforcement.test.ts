@@ -1,7 +1,7 @@
 /** Tenant MFA policy drives sign-in: off / optional / required, role overrides, grace periods, forced enrollment. */
 import { Secret } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { totpAt } from '../../src/factors/totp-core.js';
+import { totpAt } from '../../src/methods/totp/core.js';
 import { api, enrollTotp, json, OPERATOR, seed, signIn, STRONG, testApp, type TestApp } from '../helpers/app.js';
 
 describe('tenant MFA policy at sign-in', () => {

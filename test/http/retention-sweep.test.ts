@@ -26,7 +26,7 @@ describe('retention sweep', () => {
     expect(r.flows).toBeGreaterThan(0);
     expect(r.totpSteps).toBe(1);
     expect(r.counters).toBe(1);
-    expect((await t.s.store.db.selectFrom('auth_flows').select('id').where('id', '=', start.flow.id).execute()).length).toBe(0);
+    expect((await t.s.store.db.selectFrom('flows').select('id').where('id', '=', start.flow.id).execute()).length).toBe(0);
 
     t.clock.advance(31 * 86_400_000);
     const later = await sweep(t.s);

@@ -5,7 +5,7 @@
  */
 import { Secret } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { totpAt } from '../../src/factors/totp-core.js';
+import { totpAt } from '../../src/methods/totp/core.js';
 import { api, enrollTotp, json, seed, STRONG, testApp, type TestApp } from '../helpers/app.js';
 import { callerFixture, lastCodeTo } from '../helpers/callers.js';
 

@@ -86,7 +86,7 @@ describe('Twilio voice webhooks', () => {
       expect(r.statusCode).toBe(403);
       expect(json(r)).toMatchObject({ code: 'forbidden', details: { reason: 'bad_signature' }, requestId: expect.any(String) });
     }
-    expect(await t.s.store.verifications.latestForInteraction(f.tenantId, 'CAbad0001')).toBeUndefined();
+    expect(await t.s.store.flows.latestForInteraction(f.tenantId, 'CAbad0001')).toBeUndefined();
     const asJson = await t.app.inject({ method: 'POST', url: PATH, headers: { 'x-twilio-signature': sign(PUBLIC_URL + PATH, params) }, payload: params });
     expect(asJson.statusCode).toBe(415);
   });
@@ -97,10 +97,10 @@ describe('Twilio voice webhooks', () => {
     const withLevel = `${PATH}?level=high`;
     const r = await call({ ...base, CallSid: 'CAok0002', From: '+14155550134' }, { path: withLevel });
     expect(r.statusCode, r.body).toBe(200);
-    const v = await t.s.store.verifications.latestForInteraction(f.tenantId, 'CAok0002');
-    expect(v).toMatchObject({ channel: 'ivr', level: 'high', started_by_type: 'system' });
-    const first = await t.s.store.verifications.latestForInteraction(f.tenantId, 'CAok0001');
-    expect(JSON.stringify(first!.risk)).toContain('partial attestation (B)');
+    const v = await t.s.store.flows.latestForInteraction(f.tenantId, 'CAok0002');
+    expect(v).toMatchObject({ kind: 'verification', required_level: 'high', context: { channel: 'ivr', startedBy: { type: 'system' } } });
+    const first = await t.s.store.flows.latestForInteraction(f.tenantId, 'CAok0001');
+    expect(JSON.stringify(first!.context.risk)).toContain('partial attestation (B)');
   });
 
   it('a whole call: PIN, then an SMS code -> <Say> verified and <Hangup/>', async () => {

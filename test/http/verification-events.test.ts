@@ -216,7 +216,7 @@ describe('live verification updates (server-sent events)', () => {
     await stream.end();
     expect(stream.events).toHaveLength(1);
 
-    const reads = vi.spyOn(t.s.store.verifications, 'byId');
+    const reads = vi.spyOn(t.s.store.flows, 'readWith');
     try {
       const leaving = sseReader(await open(id, { authorization: `Bearer ${f.agent}` }));
       await leaving.next(0);

@@ -24,7 +24,7 @@ import { Secret } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyChain } from '../../src/audit/verify.js';
 import { MESSAGE_ID_HEADER, SIGNATURE_HEADER, verifyWebhookSignature } from '../../src/delivery/webhook.js';
-import { totpAt } from '../../src/factors/totp-core.js';
+import { totpAt } from '../../src/methods/totp/core.js';
 import { openDatabase, type Database } from '../../src/storage/db.js';
 import { listMigrations } from '../../src/storage/migrate.js';
 import { httpPeer, type HttpPeer } from '../delivery/peers.js';

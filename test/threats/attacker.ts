@@ -9,7 +9,7 @@
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
 import { Secret } from 'otpauth';
-import { matchTotpStep, totpAt } from '../../src/factors/totp-core.js';
+import { matchTotpStep, totpAt } from '../../src/methods/totp/core.js';
 
 export interface Reply {
   status: number;

@@ -281,7 +281,7 @@ describe.each(await raceBackends())('OTP replay by racing one code (%s)', (backe
     const before = await liveSessions(seeded.users[ben]!.token!);
     const flow = await atSecondFactor(x, 'acme', ben);
     const code = totpCode(secret, t.clock.now());
-    const verify = widenRace(t.s.registry.get('totp')!, 'verify');
+    const verify = widenRace(t.s.methods.get('totp')!, 'verify');
     const results = await parallel(50, () => x.factor(flow, 'totp', code, { fresh: true }));
     const checks = verify.mock.calls.length;
     verify.mockRestore();
@@ -304,7 +304,7 @@ describe.each(await raceBackends())('OTP replay by racing one code (%s)', (backe
     const before = await liveSessions(seeded.users[cy]!.token!);
     const flows = await parallel(10, () => atSecondFactor(x, 'acme', cy));
     const code = totpCode(secret, t.clock.now());
-    const verify = widenRace(t.s.registry.get('totp')!, 'verify');
+    const verify = widenRace(t.s.methods.get('totp')!, 'verify');
     const results = await Promise.all(flows.map((f) => x.factor(f, 'totp', code, { fresh: true })));
     const checks = verify.mock.calls.length;
     verify.mockRestore();

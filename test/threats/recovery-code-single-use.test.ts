@@ -52,7 +52,7 @@ describe.each(await raceBackends())('recovery codes are single use (%s)', (backe
   it('10 parallel uses of one code yield one session and spend one code', async () => {
     const flows = await Promise.all(Array.from({ length: 10 }, () => atSecondFactor(t.app, 'acme', ana)));
     const before = await used();
-    const verify = widenRace(t.s.registry.get('recovery_code')!, 'verify');
+    const verify = widenRace(t.s.methods.get('recovery_code')!, 'verify');
     const results = await Promise.all(flows.map((f) => factorStep(t.app, f, 'recovery_code', codes[2]!)));
     const checks = verify.mock.calls.length;
     verify.mockRestore();

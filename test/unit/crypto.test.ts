@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { Aead } from '../../src/crypto/aead.js';
 import { PasswordHasher } from '../../src/crypto/password-hash.js';
 import { hashToken, hmac, newToken, safeEqual } from '../../src/crypto/tokens.js';
-import { normalizeCode } from '../../src/factors/factor.js';
-import { RECOVERY_CODE_COUNT, newRecoveryCode } from '../../src/factors/recovery-codes.js';
+import { RECOVERY_CODE_COUNT, newRecoveryCode } from '../../src/methods/recovery-code/index.js';
+import { normalizeCode } from '../../src/methods/shared.js';
 
 describe('Aead (AES-256-GCM)', () => {
   const aead = new Aead(randomBytes(32));

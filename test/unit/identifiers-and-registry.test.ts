@@ -3,12 +3,11 @@ import { describe, expect, it } from 'vitest';
 import type { Aead } from '../../src/crypto/aead.js';
 import type { PasswordHasher } from '../../src/crypto/password-hash.js';
 import { normalizeEmail, normalizeIdentifier } from '../../src/domain/identifiers.js';
-import type { Factor } from '../../src/factors/factor.js';
-import { passwordFactor } from '../../src/factors/password.js';
-import { recoveryCodes } from '../../src/factors/recovery-codes.js';
-import { FactorRegistry } from '../../src/factors/registry.js';
-import { totpFactor, type TotpCredentialStore } from '../../src/factors/totp.js';
-import type { CredentialRepo } from '../../src/storage/repositories/credentials.js';
+import type { Method } from '../../src/engine/method.js';
+import { MethodRegistry } from '../../src/engine/registry.js';
+import { passwordMethod } from '../../src/methods/password/index.js';
+import { recoveryCodeMethod } from '../../src/methods/recovery-code/index.js';
+import { totpMethod } from '../../src/methods/totp/index.js';
 
 describe('normalizeEmail', () => {
   it.each([
@@ -63,12 +62,12 @@ describe('normalizeEmail', () => {
   });
 });
 
-describe('FactorRegistry.aalFor', () => {
+describe('MethodRegistry.aalFor', () => {
   const none = {} as never;
-  const pwd = passwordFactor({ hasher: none as PasswordHasher, users: none });
-  const totp = totpFactor({ aead: none as Aead, store: none as TotpCredentialStore, issuer: () => 'test' });
-  const recovery = recoveryCodes({ credentials: none as CredentialRepo, pepper: Buffer.alloc(32) }).factor;
-  const registry = new FactorRegistry().register(pwd).register(totp).register(recovery);
+  const pwd = passwordMethod({ hasher: none as PasswordHasher });
+  const totp = totpMethod({ aead: none as Aead });
+  const recovery = recoveryCodeMethod({ pepper: Buffer.alloc(32) });
+  const registry = new MethodRegistry().register(pwd).register(totp).register(recovery);
 
   it('declares the traits the levels come from', () => {
     expect(registry.traits().map(({ kind, category, aal }) => ({ kind, category, aal }))).toEqual([
@@ -96,14 +95,14 @@ describe('FactorRegistry.aalFor', () => {
   });
 
   it('never reaches AAL3 without a phishing-resistant AAL3 factor', () => {
-    const key: Factor = { ...totp, kind: 'hw', category: 'possession', aal: 3, phishingResistant: true };
-    const r = new FactorRegistry().register(pwd).register(totp).register(key);
+    const key: Method<unknown> = { ...(totp as Method<unknown>), kind: 'hw', traits: { ...totp.traits, category: 'possession', aal: 3, phishingResistant: true } };
+    const r = new MethodRegistry().register(pwd).register(totp).register(key);
     expect(r.aalFor(['pwd', 'totp'])).toBe(2);
     expect(r.aalFor(['pwd', 'hw'])).toBe(3);
     expect(r.aalFor(['hw'])).toBe(1);
   });
 
   it('refuses registering a kind twice', () => {
-    expect(() => new FactorRegistry().register(pwd).register(pwd)).toThrow(/twice/);
+    expect(() => new MethodRegistry().register(pwd).register(pwd)).toThrow(/twice/);
   });
 });

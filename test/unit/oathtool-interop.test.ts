@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { base32, matchTotpStep, newTotpSecret, totpAt } from '../../src/factors/totp-core.js';
+import { base32, matchTotpStep, newTotpSecret, totpAt } from '../../src/methods/totp/core.js';
 
 const probe = spawnSync('oathtool', ['--version'], { encoding: 'utf8' });
 const HAVE_OATHTOOL = probe.error === undefined && probe.status === 0;

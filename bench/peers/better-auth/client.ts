@@ -11,7 +11,7 @@
  * 'result'; {type:'exit'}.
  */
 import { performance } from 'node:perf_hooks';
-import { hotp } from '../../../src/factors/totp-core.js';
+import { hotp } from '../../../src/methods/totp/core.js';
 import { pct, STEP_MS } from '../../lib/common.js';
 import { CookieJar, passwordStep, totpStep } from './api.js';
 

@@ -28,7 +28,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../../src/config/load.js';
-import { hotp } from '../../../src/factors/totp-core.js';
+import { hotp } from '../../../src/methods/totp/core.js';
 import { startServer, type Running } from '../../../src/server.js';
 import type { ToClient } from '../../signin-client.js';
 import { benchDir, cores, log, PASSWORD, pct, round, STEP_MS, TENANT } from '../../lib/common.js';

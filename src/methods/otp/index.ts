@@ -57,8 +57,9 @@ function otpMethod(aead: Aead, channel: CodeChannel): Method<CodeAnswer> {
       const code = normalizeCode(answer.code);
       const matches = /^\d{4,10}$/.test(code) && timingSafeEqual(codeHash(aead, flow.id, code), Buffer.from(slot.hash, 'hex'));
       if (slot.consumedAt) {
-        // the right code again (a double submit) is no failure; anything else is a wrong answer
-        return matches && flow.completed_methods.includes(proven) ? { ok: true, already: true, proven } : { ok: false, reason: 'code_used', proven };
+        // the right code again (a double submit) is refused as used but is no failure: not counted,
+        // refunded, no risk; anything else is a wrong answer
+        return { ok: false, reason: 'code_used', proven, ...(matches && flow.completed_methods.includes(proven) ? { notCounted: true } : {}) };
       }
       if (new Date(slot.expiresAt) <= now) return { ok: false, reason: 'code_expired', proven };
       if (slot.wrong >= policy.verification.code.maxChecks) return { ok: false, reason: 'code_exhausted', proven };

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { PasswordHasher } from '../../crypto/password-hash.js';
-import { normalizePassword } from '../../factors/password-rules.js';
+import { normalizePassword } from './rules.js';
 import type { Method } from '../../engine/method.js';
 
 export const passwordAnswer = z.object({ password: z.string().min(1).max(4096) });

@@ -6,7 +6,7 @@
  * the NFC form, which is also what gets hashed; nothing is truncated or case-folded for storage.
  * Every problem found is reported, each with a stable code and a message for the user.
  */
-import { isCommonPassword } from './password-blocklist.js';
+import { isCommonPassword } from './blocklist.js';
 
 export const PASSWORD_MAX_LENGTH = 256;
 

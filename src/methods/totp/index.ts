@@ -6,7 +6,7 @@
  * pending credential and what to show (URI, QR code); the first valid code confirms it.
  */
 import type { Aead } from '../../crypto/aead.js';
-import { matchTotpStep } from '../../factors/totp-core.js';
+import { matchTotpStep } from './core.js';
 import type { Method } from '../../engine/method.js';
 import { codeAnswer, normalizeCode, type CodeAnswer } from '../shared.js';
 
@@ -24,7 +24,7 @@ export function totpMethod(deps: { aead: Aead }): Method<CodeAnswer> {
       const cred = loaded.credential;
       if (!cred?.material) return { ok: false, reason: subject.type === 'customer' ? 'no_totp' : 'not_enrolled' };
       const code = normalizeCode(answer.code);
-      if (!/^\d{6}$/.test(code)) return { ok: false, reason: 'wrong_code' };
+      if (!/^\d{6}$/.test(code)) return { ok: false, reason: 'malformed' };
       const step = matchTotpStep(deps.aead.open(cred.material, totpAad(cred.id)), code, now);
       if (step === null) return { ok: false, reason: 'wrong_code' };
       const effects = [{ kind: 'totp_step' as const, subjectId: subject.id, step, credentialId: cred.id }];

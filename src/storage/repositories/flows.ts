@@ -8,6 +8,7 @@ import type { FlowRecord } from '../../engine/flow.js';
 import type { Db } from '../db.js';
 import type { FlowsTable } from '../schema-flows.js';
 import { type AuditEvent } from './audit.js';
+import { claimFlow, type Claimed, type KindNeed } from './flow-claims.js';
 import { auditInsert, insertRows } from './flow-records.js';
 
 export type NewFlow = Omit<Insertable<FlowsTable>, 'ceremony' | 'context'> & { ceremony?: Record<string, unknown>; context?: Record<string, unknown> };
@@ -51,6 +52,11 @@ export class FlowRepo {
     let q = this.db.selectFrom('flows').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id);
     if (kind) q = q.where('kind', '=', kind);
     return q.executeTakeFirst();
+  }
+
+  /** One statement: the flow (any state) of the tenant, its policy and what the kind needs read. */
+  readWith(tenantId: string, id: string, kindNeeds: readonly KindNeed[], now: Date): Promise<Claimed | undefined> {
+    return claimFlow(this.db, { id, tenantId, states: [], now, spend: false, readOnly: true, kindNeeds });
   }
 
   latestForInteraction(tenantId: string, interactionId: string): Promise<FlowRecord | undefined> {
