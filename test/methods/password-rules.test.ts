@@ -11,8 +11,8 @@ import {
   normalizePassword,
   type PasswordCheckResult,
   type PasswordContext,
-} from '../../src/factors/password-rules.js';
-import { isCommonPassword } from '../../src/factors/password-blocklist.js';
+} from '../../src/methods/password/rules.js';
+import { isCommonPassword } from '../../src/methods/password/blocklist.js';
 
 const MFA: PasswordContext = { mfa: true, pciMode: false };
 const SOLO: PasswordContext = { mfa: false, pciMode: false };

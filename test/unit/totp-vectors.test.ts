@@ -1,6 +1,6 @@
 /** RFC 4226 / RFC 6238 test vectors and the ±1 step match window (security-requirements.md, OTP / TOTP). */
 import { describe, expect, it } from 'vitest';
-import { TOTP_PERIOD, hotp, matchTotpStep, newTotpSecret, totpAt } from '../../src/factors/totp-core.js';
+import { TOTP_PERIOD, hotp, matchTotpStep, newTotpSecret, totpAt } from '../../src/methods/totp/core.js';
 
 const SEED20 = Buffer.from('12345678901234567890', 'ascii');
 const SEED32 = Buffer.from('12345678901234567890123456789012', 'ascii');

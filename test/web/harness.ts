@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { Secret } from 'otpauth';
-import { totpAt } from '../../src/factors/totp-core.js';
+import { totpAt } from '../../src/methods/totp/core.js';
 import { consoleDir } from '../../src/http/console.js';
 import { startDelivery } from '../../src/delivery/setup.js';
 import { testApp, type TestApp } from '../helpers/app.js';
