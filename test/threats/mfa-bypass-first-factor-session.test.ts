@@ -28,8 +28,8 @@ import { updatePolicy, withTotp } from '../helpers/flows.js';
 import { Attacker, fill, sessionCookie, type Operation, type Reply } from './attacker.js';
 import { startTarget, type Target } from './server.js';
 
-/** Operations anyone may call: sign-in steps, setup links, health, public keys, the assertion check. */
-const PUBLIC = [/^\/healthz$/, /^\/readyz$/, /^\/v1\/auth\//, /^\/v1\/invitations\//, /^\/v1\/tenants\/\{tenant\}\/jwks\.json$/, /^\/v1\/assertions\/check$/];
+/** Operations anyone may call: sign-in steps, setup links, health, public keys (assertion JWKS, audit checkpoint keys), the assertion check. */
+const PUBLIC = [/^\/healthz$/, /^\/readyz$/, /^\/v1\/auth\//, /^\/v1\/invitations\//, /^\/v1\/tenants\/\{tenant\}\/jwks\.json$/, /^\/v1\/audit\/keys$/, /^\/v1\/assertions\/check$/];
 
 describe('MFA bypass with what the first factor gave', () => {
   let t: Target;
