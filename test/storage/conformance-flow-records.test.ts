@@ -106,8 +106,13 @@ describe.each(await backends())('flow record storage on %s', (backend) => {
     });
     expect(await attempt({ from: { state: 'password', secretHash: f.secret } })).toBeUndefined();
     expect(await attempt({ from: { state: 'second_factor', secretHash: hash32() } })).toBeUndefined();
+    // the losers wrote nothing: no effect, no counter reset, no event
+    expect(await store.counters.get(subject)).toMatchObject({ inFlight: 1 });
+    expect(await store.db.selectFrom('totp_used_steps').select('step').where('subject_id', '=', f.userId).execute()).toEqual([]);
+    expect(await eventsFor(store, f.flow.id)).toEqual([]);
     expect(await attempt({ from: { state: 'second_factor', secretHash: f.secret, requireMethodAbsent: 'totp' }, to: { state: 'completed', method: 'totp' } }).then((r) => r?.state)).toBe('completed');
     // the same flow again: its state moved on
+    expect(await store.counters.get(subject)).toBeNull();
     expect(await attempt({ effects: [] })).toBeUndefined();
     const g = await totpFlow();
     const missing = await success(g, {
