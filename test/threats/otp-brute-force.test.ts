@@ -7,8 +7,9 @@
  * simulated by moving the server's clock). What is counted is how many guesses the server actually
  * *checks* (401 invalid_factor / 400 invalid_code) rather than refuses unseen (429, 423):
  *
- *  - staff TOTP: 5 checks back to back, then one per back-off delay; every attempt counts, refused
- *    ones too, so the 101st attempt is refused and at most 100 are ever checked, over 90-odd flows;
+ *  - staff TOTP: 5 checks back to back, then one per back-off delay; only checked wrong answers
+ *    count (refused ones do not: nobody locks an account by naming it), so at most 100 are ever
+ *    checked, the 101st is refused, over 90-odd flows;
  *    then the factor is disabled, for the right code too, until an administrator unlocks it (at most
  *    a 3-in-10,000 chance: 100 guesses x 3 codes valid in the window / 10^6);
  *  - staff recovery codes: their own counter, with the same back-off across flows;
@@ -21,7 +22,7 @@
  * 100 wrong TOTP codes, each one checked (every back-off waited out, a new flow whenever one is spent
  * or about to expire), leave the counter at 100; the right code is refused (423) then and a day later
  * in a new flow, and works after an administrator's unlock, which clears the counter; an attempt made
- * during the back-off is refused unchecked (429 with a wait) and still counted.
+ * during the back-off is refused unchecked (429 with a wait) and not counted.
  *
  * Fails when: the counter is per flow instead of per factor (the back-off never starts); the hard cap
  * (100) is missing or off by one (tried: 101 attempts get through); a success of the password step
@@ -111,9 +112,9 @@ describe('OTP brute force', () => {
     expect(rushed).toMatchObject({ checked: 5, refused: 2, other: [] });
     const patient = await bruteForce(agent, 'totp', (i) => wrong(i + 10), { patient: true });
     expect(patient).toMatchObject({ refused: 1, locked: true, other: [] }); // one early try, then never early again
-    // every attempt counts, the refused ones too: the 101st is refused, so at most 100 are ever checked
-    expect(rushed.checked + rushed.refused + patient.checked + patient.refused).toBe(100);
-    expect(rushed.checked + patient.checked).toBe(97);
+    // only checked wrong answers count (the 3 refused did not): exactly 100 checked, then the 101st refused
+    expect(rushed.refused + patient.refused).toBe(3);
+    expect(rushed.checked + patient.checked).toBe(100);
     expect(patient.flows).toBeGreaterThan(80); // spread over many sign-in flows: the count is per factor, not per flow
 
     // disabled: the right code is refused, now and a day later
@@ -302,7 +303,7 @@ describe('TOTP brute-force cap', () => {
     expect(after.json.session.token).toEqual(expect.any(String));
   });
 
-  it('refuses early attempts during backoff and still counts them', async () => {
+  it('refuses early attempts during backoff and does not count them', async () => {
     // After 5 failures each further attempt must wait; one made too early is refused unchecked.
     const rules = lockoutRules(defaultPolicy());
     for (let i = 0; i < rules.backoffAfter; i++) {
@@ -313,6 +314,7 @@ describe('TOTP brute-force cap', () => {
     expect(early.status).toBe(429);
     expect(early.code).toBe('too_many_attempts');
     expect(early.json.details.retryAfterSeconds).toBeGreaterThan(0);
-    expect(await counter()).toBe(rules.backoffAfter + 1);
+    // refused unchecked: not a failure (only checked wrong answers count toward a lock)
+    expect(await counter()).toBe(rules.backoffAfter);
   });
 });
