@@ -117,7 +117,7 @@ export async function recordSuccess(db: Db, a: Advance): Promise<Recorded | unde
       ${t.secretHash !== undefined ? sql`secret_hash = ${t.secretHash},` : sql``}
       ${t.subject ? sql`subject_type = ${t.subject.type}, subject_id = ${t.subject.id},` : sql``}
       completed_methods = CASE WHEN ${t.method}::text = ANY(completed_methods) THEN completed_methods ELSE array_append(completed_methods, ${t.method}::text) END,
-      attempts_left = attempts_left + ${a.refund ? 1 : 0},
+      attempts_left = LEAST(attempts_left + ${a.refund ? 1 : 0}, attempts_initial),
       ${t.requiredLevel !== undefined ? sql`required_level = ${t.requiredLevel},` : sql``}
       ceremony = (ceremony - ${t.clearSlots ?? []}::text[]) || ${JSON.stringify(t.setSlots ?? {})}::jsonb,
       ${t.context ? sql`context = context || ${JSON.stringify(t.context)}::jsonb,` : sql``}
