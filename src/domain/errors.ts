@@ -49,3 +49,83 @@ export class AppError extends Error {
 export const fail = (code: ErrorCode, detail?: Record<string, unknown>, message?: string): never => {
   throw new AppError(code, detail, message);
 };
+
+/**
+ * Where a reason is seen: `details` (an error response's `details.reason`), `audit` (an audit event's
+ * `data.reason`), `result` (a check's answer, such as an assertion check's `reason`), `log` (server logs only).
+ */
+export type ReasonPlace = 'details' | 'audit' | 'result' | 'log';
+
+/**
+ * The registry of reasons: the one vocabulary of why something was refused, for error responses'
+ * `details.reason`, audit events' `data.reason` and the flow engine's verdicts. Each reason names the
+ * error codes it may accompany (none when it never rides on an error) and where it is seen.
+ * test/docs/error-reasons.test.ts keeps it in step with src/; docs/errors.md is generated from it.
+ */
+export const errorReasons = {
+  // the answer was wrong
+  wrong_password: { codes: ['invalid_credentials'], where: ['audit'], doc: 'The password is not correct (or the account cannot sign in); the response names no reason.' },
+  wrong_current_password: { codes: ['invalid_credentials'], where: ['audit'], doc: 'A password change gave a wrong current password.' },
+  wrong_code: { codes: ['invalid_factor', 'invalid_code'], where: ['details', 'audit'], doc: 'The one-time, authenticator or recovery code is not correct (for callers also a malformed code).' },
+  wrong: { codes: ['invalid_factor', 'invalid_code'], where: ['details', 'audit'], doc: 'The first code of an authenticator enrollment is not correct.' },
+  malformed: { codes: ['invalid_factor', 'invalid_code'], where: ['details', 'audit'], doc: 'The code is not in the expected form (six digits); callers are told wrong_code.' },
+  wrong_pin: { codes: ['invalid_code'], where: ['details', 'audit'], doc: 'The caller\'s PIN is not correct.' },
+  wrong_answer: { codes: ['invalid_code'], where: ['details', 'audit'], doc: 'The answer to the security question is not correct.' },
+  // the answer cannot be checked
+  replayed: { codes: ['invalid_credentials', 'invalid_factor', 'invalid_code'], where: ['details', 'audit'], doc: 'The answer was already used (a replay, or the loser of a race of one right answer); never counted as a failure; callers are told code_used.' },
+  code_used: { codes: ['invalid_code'], where: ['details', 'audit'], doc: 'The one-time code was already used.' },
+  code_expired: { codes: ['invalid_code'], where: ['details', 'audit'], doc: 'The one-time code has expired; send a new one.' },
+  code_exhausted: { codes: ['invalid_code'], where: ['details', 'audit'], doc: 'The one-time code had too many wrong tries and is dead; send a new one.' },
+  no_code_sent: { codes: ['invalid_code'], where: ['details', 'audit'], doc: 'No one-time code has been sent in this verification yet.' },
+  no_totp: { codes: ['invalid_code'], where: ['details', 'audit'], doc: 'The caller has no authenticator app bound.' },
+  no_pin: { codes: ['invalid_code'], where: ['details', 'audit'], doc: 'The caller has no PIN set.' },
+  not_enrolled: { codes: ['invalid_factor', 'not_found'], where: ['details', 'audit'], doc: 'No (active or pending) authenticator enrollment to check the code against.' },
+  no_question_asked: { codes: ['flow_state'], where: ['details', 'audit'], doc: 'An answer came before a security question was asked; not counted.' },
+  no_questions_left: { codes: ['flow_state'], where: ['details'], doc: 'Every security question of the caller has been asked.' },
+  enrollment_not_started: { codes: ['flow_state'], where: ['details', 'audit'], doc: 'A sign-in enrollment step came before its enrollment was started.' },
+  method_not_allowed: { codes: ['invalid_request'], where: ['details', 'audit'], doc: 'The method is not available to this account under the policy.' },
+  account_unusable: { codes: ['flow_invalid'], where: ['details', 'audit'], doc: 'The account of the sign-in is gone or no longer active.' },
+  // the method or the flow refuses any answer
+  throttled: { codes: ['too_many_attempts'], where: ['details', 'audit'], doc: 'Back-off after failures, or another check in flight: wait retryAfterSeconds.' },
+  locked: { codes: ['too_many_attempts'], where: ['details', 'audit'], doc: 'The method is locked for a while after failures (PCI lockout): wait retryAfterSeconds.' },
+  disabled: { codes: ['factor_locked'], where: ['details', 'audit'], doc: 'The method has failed too many times in a row and is locked until an administrator resets it.' },
+  flow_budget_spent: { codes: ['flow_failed'], where: ['details', 'audit'], doc: 'The flow\'s attempt budget is spent; it has failed (verifications answer max_attempts).' },
+  max_attempts: { codes: ['too_many_attempts'], where: ['details'], doc: 'The verification\'s attempt budget is spent; it has failed.' },
+  flow_expired: { codes: ['flow_expired'], where: ['details', 'audit'], doc: 'The flow expired.' },
+  flow_state: { codes: ['flow_state'], where: ['details', 'audit'], doc: 'The flow is not at a step that takes this (for example already completed).' },
+  // sending codes
+  resend_cooldown: { codes: ['too_many_attempts'], where: ['details', 'audit'], doc: 'A code was sent moments ago: wait retryAfterSeconds before another.' },
+  destination_limit: { codes: ['rate_limited'], where: ['details', 'audit'], doc: 'Too many codes sent to this destination in ten minutes.' },
+  agent_limit: { codes: ['rate_limited'], where: ['details', 'audit'], doc: 'Too many codes sent by this agent in a minute (alerted).' },
+  tenant_limit: { codes: ['rate_limited'], where: ['details', 'audit'], doc: 'Too many codes sent in this tenant in a minute (alerted).' },
+  contact_recently_changed: { codes: ['contact_recently_changed'], where: ['audit'], doc: 'The contact was changed recently and cannot receive codes (the code says it).' },
+  // elsewhere
+  interaction_mismatch: { codes: [], where: ['result'], doc: 'The assertion is valid but for another call (interaction) than the one named.' },
+  'unknown signing key': { codes: [], where: ['result'], doc: 'The assertion is signed with a key this server does not know (other failures give jose\'s error code).' },
+  invalid: { codes: [], where: ['result'], doc: 'The assertion could not be verified, for no more precise reason.' },
+  already_pending: { codes: ['conflict'], where: ['details'], doc: 'A factor reset for this user is already waiting for approval.' },
+  ambiguous_number: { codes: ['conflict'], where: ['details'], doc: 'Several customers have the calling number on file.' },
+  bad_signature: { codes: ['forbidden'], where: ['details', 'log'], doc: 'A webhook\'s signature is not valid.' },
+  not_configured: { codes: [], where: ['log'], doc: 'A webhook came while its signing secret is not configured (answered as bad_signature).' },
+  too_many_streams: { codes: ['rate_limited'], where: ['details'], doc: 'Too many live views are open for this user.' },
+  delivery_in_progress: { codes: ['unavailable'], where: ['details'], doc: 'The same webhook delivery is still being handled.' },
+  repeated_delivery: { codes: [], where: ['log'], doc: 'A webhook delivery already handled, answered from its receipt.' },
+  expired: { codes: [], where: ['log'], doc: 'An outgoing message expired before it could be sent.' },
+  mac_missing: { codes: [], where: ['result'], doc: 'Audit verification: the row carries no MAC.' },
+  mac_key_unknown: { codes: [], where: ['result'], doc: 'Audit verification: the row\'s MAC key id is not configured.' },
+  mac_invalid: { codes: [], where: ['result'], doc: 'Audit verification: the row\'s MAC does not verify.' },
+  nonce_copied: { codes: [], where: ['result'], doc: 'Audit verification: the row repeats the MAC nonce of an earlier row (a copied row).' },
+  'changed recently': { codes: [], where: ['result'], doc: 'An available method\'s contact is not eligible for codes: it was changed recently.' },
+} as const satisfies Record<string, { codes: readonly ErrorCode[]; where: readonly ReasonPlace[]; doc: string }>;
+
+export type ErrorReason = keyof typeof errorReasons;
+
+/** The codes a reason may accompany. */
+export type ReasonCode<R extends ErrorReason> = (typeof errorReasons)[R]['codes'][number];
+
+export const isErrorReason = (x: unknown): x is ErrorReason => typeof x === 'string' && Object.hasOwn(errorReasons, x);
+
+/** An `AppError` with a registered reason, for a code the reason may accompany (checked by the compiler). */
+export function reasonError<R extends ErrorReason>(code: ReasonCode<R>, reason: R, detail?: Record<string, unknown>, message?: string): AppError {
+  return new AppError(code, { ...detail, reason }, message);
+}
