@@ -167,10 +167,11 @@ function hooks(s: Services, origin: Origin, allow: ((policy: Policy, account: Ac
     async already(c) {
       return { flow: view(c.flow, c.now) };
     },
-    failure({ flow, reason, method }) {
-      if (reason === 'replayed') return new AppError(method === 'pwd' ? 'invalid_credentials' : 'invalid_factor', { attemptsLeft: Math.max(0, flow.attempts_left), reason });
-      if (method === 'pwd') return new AppError('invalid_credentials', { attemptsLeft: Math.max(0, flow.attempts_left) });
-      return new AppError('invalid_factor', { attemptsLeft: Math.max(0, flow.attempts_left), reason });
+    failure({ flow, reason, method, counted }) {
+      // an attempt that was not counted was given back: the budget after the refund
+      const attemptsLeft = Math.max(0, flow.attempts_left + (counted ? 0 : 1));
+      if (method === 'pwd') return new AppError('invalid_credentials', { attemptsLeft, ...(reason === 'replayed' ? { reason } : {}) });
+      return new AppError('invalid_factor', { attemptsLeft, reason });
     },
   };
 }
