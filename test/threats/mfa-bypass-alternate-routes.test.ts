@@ -25,7 +25,7 @@ import { withTotp } from '../helpers/flows.js';
 import { Attacker, fill, parallel, sessionCookie, tally, totpCode, wrongCode, type FlowHandle, type Operation } from './attacker.js';
 import { startTarget, type Target } from './server.js';
 
-const PUBLIC = [/^\/healthz$/, /^\/readyz$/, /^\/v1\/auth\//, /^\/v1\/invitations\//, /^\/v1\/tenants\/\{tenant\}\/jwks\.json$/, /^\/v1\/assertions\/check$/];
+const PUBLIC = [/^\/healthz$/, /^\/readyz$/, /^\/v1\/auth\//, /^\/v1\/invitations\//, /^\/v1\/tenants\/\{tenant\}\/jwks\.json$/, /^\/v1\/assertions\/check$/, /^\/v1\/audit\/keys$/]; // audit keys: public checkpoint keys, like the JWKS
 const MACHINE = /^\/v1\/ivr\//;
 
 describe('MFA bypass through another route', () => {

@@ -50,7 +50,10 @@ describe.each(await raceBackends())('recovery codes are single use (%s)', (backe
   });
 
   it('10 parallel uses of one code yield one session and spend one code', async () => {
-    const flows = await Promise.all(Array.from({ length: 10 }, () => atSecondFactor(t.app, 'acme', ana)));
+    // the flows are made one after another: right passwords sent in parallel for one account would be
+    // judged as a sequence of possible failures (throttled); the race under test is the code's
+    const flows = [];
+    for (let i = 0; i < 10; i++) flows.push(await atSecondFactor(t.app, 'acme', ana));
     const before = await used();
     const verify = widenRace(t.s.methods.get('recovery_code')!, 'verify');
     const results = await Promise.all(flows.map((f) => factorStep(t.app, f, 'recovery_code', codes[2]!)));
