@@ -134,8 +134,8 @@ export class FlowEngine {
     }
     const flow = claimed.flow;
     const counterSubject = claimed.counter?.subject ?? null;
-    const refuse = async (reason: string, e: AppError, method = m.kind): Promise<never> => {
-      await this.ports.flows.release({ flowId: flow.id, counterSubject, refund: true, events: [this.event(k.attemptEvent(flow, method, 'failure', { reason }))], now });
+    const refuse = async (reason: string, e: AppError, method = m.kind, refund = true): Promise<never> => {
+      await this.ports.flows.release({ flowId: flow.id, counterSubject, refund, events: [this.event(k.attemptEvent(flow, method, 'failure', { reason }))], now });
       throw e;
     };
     const policy = this.policy(claimed);
@@ -163,7 +163,10 @@ export class FlowEngine {
     const proven = verdict.proven ?? m.kind;
     const ctx: AttemptContext = { claimed, flow, policy, method: m, proven, verdict, now };
     if (!verdict.ok) {
-      if (verdict.notCounted) await refuse(verdict.reason, k.failure({ flow, reason: verdict.reason, counted: false, method: proven }), proven);
+      if (verdict.notCounted) {
+        const refund = !verdict.spendsAttempt;
+        await refuse(verdict.reason, k.failure({ flow, reason: verdict.reason, counted: !refund, method: proven }), proven, refund);
+      }
       const failuresBefore = claimed.counter?.failures ?? 0;
       await this.ports.flows.recordFailure({
         flowId: flow.id,

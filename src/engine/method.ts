@@ -43,7 +43,7 @@ export interface Account {
 export interface Loaded {
   account?: Account;
   /** The subject's active credential of the method's kind (or the pending one the ceremony names). */
-  credential?: { id: string; material: Buffer | null; status: string; /** Unused look-up secrets (recovery codes), as stored digests. */ codes?: Buffer[] };
+  credential?: { id: string; material: Buffer | null; status: string; /** Unused look-up secrets (recovery codes), as stored digests. */ codes?: Buffer[]; /** TOTP steps of the subject used in the last minutes (the replay ledger). */ usedSteps?: number[] };
   pinHash?: string | null;
   questions?: Array<{ id: string; question: string; answerHash: string }>;
 }
@@ -74,6 +74,8 @@ export type Verdict =
       reason: string;
       /** Not a wrong answer (a right answer already used, nothing to check): refunded, never counted. */
       notCounted?: boolean;
+      /** With notCounted: the flow's attempt stays spent (a replay inside a flow is evidence). */
+      spendsAttempt?: boolean;
       /** The slot's new value after the failure (null: cleared); absent: unchanged. */
       ceremony?: CeremonySlot | null;
       proven?: string;

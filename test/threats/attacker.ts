@@ -294,6 +294,16 @@ export function tally(replies: Reply[]): Record<string, number> {
 /** Runs `n` calls of `fn` at once. */
 export const parallel = <T>(n: number, fn: (i: number) => Promise<T>): Promise<T[]> => Promise.all(Array.from({ length: n }, (_, i) => fn(i)));
 
+/**
+ * One after another: for set-up steps that give the right answer for one account (a burst of those
+ * would be judged as a sequence of possible failures and throttled, as an attacker's would).
+ */
+export async function inTurn<T>(n: number, fn: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < n; i++) out.push(await fn(i));
+  return out;
+}
+
 /** The session token in a Set-Cookie header, if any. */
 export function sessionCookie(r: Reply): string | undefined {
   const set = r.headers['set-cookie'] ?? [];

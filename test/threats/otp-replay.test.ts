@@ -31,7 +31,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invitationToken, seed, STRONG } from '../helpers/app.js';
 import { callerFixture, lastCodeTo } from '../helpers/callers.js';
 import { auditEvents, raceBackends, updatePolicy, widenRace, withTotp } from '../helpers/flows.js';
-import { Attacker, parallel, tally, totpCode, type FlowHandle } from './attacker.js';
+import { Attacker, parallel, tally, totpCode, type FlowHandle, inTurn } from './attacker.js';
 import { startTarget, type Target } from './server.js';
 import { atSecondFactor } from './steps.js';
 
@@ -117,7 +117,7 @@ describe('OTP replay', () => {
     t.clock.advance(30_000);
     const code = totpCode(vic.secret, t.clock.now());
     const list = spellings(code);
-    const flows = await parallel(list.length, () => x.pastPassword('acme', victim, STRONG));
+    const flows = await inTurn(list.length, () => x.pastPassword('acme', victim, STRONG));
     const replies = await parallel(list.length, (i) => x.factor(flows[i]!, 'totp', list[i]![1], { fresh: true }));
     expect(tally(replies)).toEqual({ '200 ok': 1, [`401 invalid_factor`]: list.length - 1 });
     expect(list[replies.findIndex((r) => r.status === 200)]![2]).toBe(true); // the winner is a spelling that folds
@@ -131,7 +131,7 @@ describe('OTP replay', () => {
       const r = await x.factor(await x.pastPassword('acme', victim, STRONG), 'recovery_code', v);
       expect([r.status, r.code], v).toEqual([401, 'invalid_factor']);
     }
-    const flows = await parallel(5, () => x.pastPassword('acme', victim, STRONG));
+    const flows = await inTurn(5, () => x.pastPassword('acme', victim, STRONG));
     const raced = await parallel(5, (i) => x.factor(flows[i]!, 'recovery_code', variants(fresh)[i]!, { fresh: true }));
     expect(tally(raced)).toEqual({ '200 ok': 1, '401 invalid_factor': 4 });
   });

@@ -80,7 +80,8 @@ function needSql(need: Need | KindNeed, r: ClaimRequest): RawBuilder<unknown> | 
                   FROM users u WHERE u.tenant_id = f.tenant_id AND CASE WHEN f.subject_id IS NOT NULL THEN u.id = f.subject_id ELSE u.email = f.identifier END)`;
     case 'credential':
       return sql`(SELECT jsonb_build_object('id', cr.id, 'material', encode(cr.material, 'base64'), 'status', cr.status,
-                    'codes', CASE WHEN cr.kind = 'recovery_code' THEN (SELECT coalesce(jsonb_agg(encode(rc.code_hash, 'hex')), '[]') FROM recovery_codes rc WHERE rc.credential_id = cr.id AND rc.used_at IS NULL) END)
+                    'codes', CASE WHEN cr.kind = 'recovery_code' THEN (SELECT coalesce(jsonb_agg(encode(rc.code_hash, 'hex')), '[]') FROM recovery_codes rc WHERE rc.credential_id = cr.id AND rc.used_at IS NULL) END,
+                    'usedSteps', CASE WHEN cr.kind = 'totp' THEN (SELECT coalesce(jsonb_agg(us.step), '[]') FROM totp_used_steps us WHERE us.subject_id = f.subject_id AND us.used_at > ${new Date(r.now.getTime() - 5 * 60_000)}) END)
                   FROM credentials cr WHERE cr.subject_type = f.subject_type AND cr.subject_id = f.subject_id AND cr.kind = ${kind} AND cr.status = 'active')`;
     case 'pending_credential':
       return sql`(SELECT jsonb_build_object('id', cr.id, 'material', encode(cr.material, 'base64'), 'status', cr.status)
@@ -180,8 +181,16 @@ export async function claimFlow(db: Db, r: ClaimRequest): Promise<Claimed | unde
   const loaded: Loaded = {};
   const acc = row.n_account as (Omit<Account, 'graceStartedAt'> & { graceStartedAt: string | null }) | null | undefined;
   if (acc) loaded.account = { ...acc, graceStartedAt: date(acc.graceStartedAt), graceSignins: Number(acc.graceSignins), activeKinds: acc.activeKinds ?? [] };
-  const cred = (row.n_credential ?? row.n_pending_credential) as { id: string; material: string | null; status: string; codes?: string[] | null } | null | undefined;
-  if (cred) loaded.credential = { id: cred.id, status: cred.status, material: cred.material === null ? null : Buffer.from(cred.material, 'base64'), ...(cred.codes ? { codes: cred.codes.map((h) => Buffer.from(h, 'hex')) } : {}) };
+  const cred = (row.n_credential ?? row.n_pending_credential) as { id: string; material: string | null; status: string; codes?: string[] | null; usedSteps?: number[] | null } | null | undefined;
+  if (cred) {
+    loaded.credential = {
+      id: cred.id,
+      status: cred.status,
+      material: cred.material === null ? null : Buffer.from(cred.material, 'base64'),
+      ...(cred.codes ? { codes: cred.codes.map((h) => Buffer.from(h, 'hex')) } : {}),
+      ...(cred.usedSteps ? { usedSteps: cred.usedSteps.map(Number) } : {}),
+    };
+  }
   if ('n_pin' in row) loaded.pinHash = (row.n_pin as string | null) ?? null;
   if ('n_questions' in row) loaded.questions = (row.n_questions as Loaded['questions']) ?? [];
   return {
