@@ -47,6 +47,7 @@ export async function sendCode(s: Services, a: { tenantId: string; id: string; c
         { name: 'tenant', key: sql<string>`${`send:tenant:${a.tenantId}`}`, windowMs: 60_000, shards: 8 },
       ],
     }),
+    'other',
   );
   const contact = c.customer?.contacts.find((x) => x.id === a.contactId);
   if (!contact) throw new AppError('not_found', { contactId: a.contactId }, 'That is not an on-file contact of this customer.');

@@ -18,7 +18,7 @@ export function checkPin(s: Services, a: { tenantId: string; id: string; pin: st
 
 /** Picks a question the caller has not failed in this verification; the same one until answered. */
 export async function askQuestion(s: Services, a: { tenantId: string; id: string }) {
-  const c = await rethrowing(s.engine.read({ flowId: a.id, tenantId: a.tenantId, states: ['pending'], kindNeeds: ['questions'] }));
+  const c = await rethrowing(s.engine.read({ flowId: a.id, tenantId: a.tenantId, states: ['pending'], kindNeeds: ['questions'] }), 'other');
   const slot = questionSlot(c.flow.ceremony[QUESTION_SLOT]);
   const questions = c.loaded.questions ?? [];
   const fallback = slot.failed.length > 0;

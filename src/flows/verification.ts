@@ -26,8 +26,10 @@ export { availableMethods, recentlyChanged, verificationState, view, type Actor,
 const OPEN = ['pending'] as const;
 
 /** The same words as before the engine for a verification that cannot take a step. */
-export function verificationError(e: unknown): unknown {
+export function verificationError(e: unknown, o: { step: 'check' | 'other' } = { step: 'check' }): unknown {
   if (!(e instanceof AppError)) return e;
+  // a check on a failed verification is one attempt too many; anything else is just over
+  if (e.code === 'flow_failed' && o.step === 'other') return new AppError('flow_state', { state: 'failed', reason: 'flow_state' }, 'This verification is already over.');
   if (e.code === 'flow_failed') return new AppError('too_many_attempts', { state: 'failed', reason: 'max_attempts' }, 'Too many failed attempts; this verification has failed.');
   if (e.code === 'flow_expired') return new AppError('flow_expired', { state: 'expired', reason: 'flow_expired' }, 'This verification expired; start a new one.');
   if (e.code === 'flow_state') return new AppError('flow_state', { ...e.detail }, 'This verification is already over.');
@@ -35,11 +37,11 @@ export function verificationError(e: unknown): unknown {
   return e;
 }
 
-export async function rethrowing<T>(p: Promise<T>): Promise<T> {
+export async function rethrowing<T>(p: Promise<T>, step: 'check' | 'other' = 'check'): Promise<T> {
   try {
     return await p;
   } catch (e) {
-    throw verificationError(e);
+    throw verificationError(e, { step });
   }
 }
 
