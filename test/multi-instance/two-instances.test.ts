@@ -418,7 +418,8 @@ describe.skipIf(!ready)('two instances behind nginx on one PostgreSQL and Redis'
       expect(r.status, r.text).not.toBe(200);
       expect(r.body.session).toBeUndefined();
     }
-    expect(await counter()).toBe(9);
+    // the refusals of a disabled password are not failures (only checked wrong answers count)
+    expect(await counter()).toBe(6);
     console.info('f:', JSON.stringify({ wrong: tally(wrong), rightPasswordAfterwards: tally(right) }));
   });
 
