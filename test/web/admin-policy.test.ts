@@ -184,7 +184,7 @@ describe.skipIf(!browserAvailable())('admin console: tenants, MFA policy, audit 
     const page = await open('acme', 'admin@acme.test', STRONG);
     await page.goto('/admin/audit');
     const verdict = page.getByTestId('chain-verdict');
-    await expect.poll(() => verdict.textContent()).toBe('Chain verified');
+    await expect.poll(() => verdict.textContent(), { timeout: 30_000 }).toBe('Chain verified');
 
     const rows = page.getByTestId('audit-row');
     await rows.first().waitFor();
@@ -226,7 +226,7 @@ describe.skipIf(!browserAvailable())('admin console: tenants, MFA policy, audit 
     expect(target, 'a sealed policy.changed event').toBeDefined();
     await sql`UPDATE audit_events SET outcome = 'failure' WHERE id = ${target!.id}`.execute(srv.s.store.db);
     await page.getByRole('button', { name: 'Check again' }).click();
-    await expect.poll(() => verdict.textContent()).toBe(`Broken at event #${target!.id} (chain position ${target!.chainSeq})`);
+    await expect.poll(() => verdict.textContent(), { timeout: 30_000 }).toBe(`Broken at event #${target!.id} (chain position ${target!.chainSeq})`);
     const card = await page.getByTestId('chain-status').innerText();
     expect(card).toContain(`Event #${target!.id} (chain position ${target!.chainSeq}): changed after it was sealed`);
     expect(errors).toEqual([]);
