@@ -159,33 +159,41 @@ export async function recordSuccess(db: Db, a: Advance): Promise<Recorded | unde
   }
 }
 
-/** A checked wrong answer: one statement. Returns the failures after it. */
+/**
+ * A checked wrong answer: one statement. Returns the failures after it. The flow row is locked
+ * before the counter row, in the order the claim takes them (flow, then counter), so parallel
+ * claims and failures of one flow never deadlock.
+ */
 export async function recordFailure(
   db: Db,
   a: { flowId: string; counterSubject: string | null; lockUntil: Date | null; clearSlots?: string[]; setSlots?: Record<string, unknown>; events: AuditEvent[]; now: Date },
 ): Promise<number> {
-  const ctes: RawBuilder<unknown>[] = [];
+  const ctes: RawBuilder<unknown>[] = [
+    sql`fl AS (UPDATE flows SET ceremony = (ceremony - ${a.clearSlots ?? []}::text[]) || ${JSON.stringify(a.setSlots ?? {})}::jsonb, updated_at = ${a.now} WHERE id = ${a.flowId} RETURNING 1)`,
+  ];
   if (a.counterSubject) {
+    // `(SELECT count(*) FROM fl) >= 0` makes the flow's update run (and lock) first
     ctes.push(sql`ctr AS (UPDATE attempt_counters SET failures = failures + 1, last_failure_at = ${a.now}, in_flight = GREATEST(in_flight - 1, 0),
-      locked_until = coalesce(${a.lockUntil}::timestamptz, locked_until) WHERE subject = ${a.counterSubject} RETURNING failures)`);
-  }
-  if (a.clearSlots?.length || a.setSlots) {
-    ctes.push(sql`fl AS (UPDATE flows SET ceremony = (ceremony - ${a.clearSlots ?? []}::text[]) || ${JSON.stringify(a.setSlots ?? {})}::jsonb, updated_at = ${a.now} WHERE id = ${a.flowId} RETURNING 1)`);
+      locked_until = coalesce(${a.lockUntil}::timestamptz, locked_until) WHERE subject = ${a.counterSubject} AND (SELECT count(*) FROM fl) >= 0 RETURNING failures)`);
   }
   if (a.events.length) ctes.push(sql`ev AS (${auditInsert(a.events)} RETURNING 1)`);
-  if (!ctes.length) return 0;
-  const r = await sql<{ failures: number | null }>`WITH ${sql.join(ctes)} SELECT ${a.counterSubject ? sql`(SELECT failures FROM ctr)` : sql`NULL::int`} AS failures`.execute(db);
+  const r = await sql<{ failures: number | null }>`WITH ${sql.join(ctes)} SELECT (SELECT count(*) FROM fl) AS touched, ${a.counterSubject ? sql`(SELECT failures FROM ctr)` : sql`NULL::int`} AS failures`.execute(db);
   return Number(r.rows[0]?.failures ?? 0);
 }
 
-/** An attempt refused before (or instead of) a check: back out of the in-flight count, refund, audit. */
+/**
+ * An attempt refused before (or instead of) a check: back out of the in-flight count, refund, audit.
+ * The flow (when refunded) is locked before the counter, as in the claim.
+ */
 export async function release(db: Db, a: { flowId: string; counterSubject: string | null; refund: boolean; events: AuditEvent[]; now: Date }): Promise<void> {
   const ctes: RawBuilder<unknown>[] = [];
-  if (a.counterSubject) ctes.push(sql`ctr AS (UPDATE attempt_counters SET in_flight = GREATEST(in_flight - 1, 0) WHERE subject = ${a.counterSubject} RETURNING 1)`);
   if (a.refund) ctes.push(sql`fl AS (UPDATE flows SET attempts_left = LEAST(attempts_left + 1, attempts_initial) WHERE id = ${a.flowId} RETURNING 1)`);
+  if (a.counterSubject) {
+    ctes.push(sql`ctr AS (UPDATE attempt_counters SET in_flight = GREATEST(in_flight - 1, 0) WHERE subject = ${a.counterSubject} ${a.refund ? sql`AND (SELECT count(*) FROM fl) >= 0` : sql``} RETURNING 1)`);
+  }
   if (a.events.length) ctes.push(sql`ev AS (${auditInsert(a.events)} RETURNING 1)`);
   if (!ctes.length) return;
-  await sql`WITH ${sql.join(ctes)} SELECT 1`.execute(db);
+  await sql`WITH ${sql.join(ctes)} SELECT ${a.refund ? sql`(SELECT count(*) FROM fl)` : sql`1`} AS touched`.execute(db);
 }
 
 /**
