@@ -32,7 +32,7 @@ export function verificationError(e: unknown, o: { step: 'check' | 'other' } = {
   if (e.code === 'flow_failed' && o.step === 'other') return new AppError('flow_state', { state: 'failed', reason: 'flow_state' }, 'This verification is already over.');
   if (e.code === 'flow_failed') return new AppError('too_many_attempts', { state: 'failed', reason: 'max_attempts' }, 'Too many failed attempts; this verification has failed.');
   if (e.code === 'flow_expired') return new AppError('flow_expired', { state: 'expired', reason: 'flow_expired' }, 'This verification expired; start a new one.');
-  if (e.code === 'flow_state') return new AppError('flow_state', { ...e.detail }, 'This verification is already over.');
+  if (e.code === 'flow_state') return new AppError('flow_state', { ...e.detail, ...(e.detail?.state === 'completed' ? { state: 'verified' } : {}) }, 'This verification is already over.');
   if (e.code === 'flow_invalid') return new AppError('not_found');
   return e;
 }

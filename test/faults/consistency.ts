@@ -73,15 +73,17 @@ export async function verificationConsistency(db: Db, tenantSlug: string): Promi
     step_successes: number;
     code_sent_events: number;
   }>`
-    SELECT v.id, v.state, v.completed_methods, v.verified_at, v.assertion_id, v.attempts_left,
-      (SELECT count(*)::int FROM verification_codes c WHERE c.verification_id = v.id) AS codes,
-      (SELECT count(*)::int FROM verification_codes c WHERE c.verification_id = v.id AND c.consumed_at IS NOT NULL) AS consumed,
+    SELECT v.id, CASE WHEN v.state = 'completed' THEN 'verified' ELSE v.state END AS state, v.completed_methods,
+      v.completed_at AS verified_at, v.result_id AS assertion_id, v.attempts_left,
+      -- the flow's code lives in its otp ceremony slot (one live code; a resend replaces it)
+      (CASE WHEN v.ceremony ? 'otp' THEN 1 ELSE 0 END) AS codes,
+      (CASE WHEN v.ceremony -> 'otp' ->> 'consumedAt' IS NOT NULL THEN 1 ELSE 0 END) AS consumed,
       (SELECT count(*)::int FROM audit_events e WHERE e.target_id = v.id::text AND e.type = 'verification.started') AS started_events,
       (SELECT count(*)::int FROM audit_events e WHERE e.target_id = v.id::text AND e.type = 'verification.verified') AS verified_events,
       (SELECT count(*)::int FROM audit_events e WHERE e.target_id = v.id::text AND e.type = 'verification.step' AND e.outcome = 'success') AS step_successes,
       (SELECT count(*)::int FROM audit_events e WHERE e.target_id = v.id::text AND e.type = 'verification.code_sent') AS code_sent_events
-    FROM verifications v JOIN tenants t ON t.id = v.tenant_id
-    WHERE t.slug = ${tenantSlug}`.execute(db);
+    FROM flows v JOIN tenants t ON t.id = v.tenant_id
+    WHERE t.slug = ${tenantSlug} AND v.kind = 'verification'`.execute(db);
   const problems: string[] = [];
   const byState: Record<string, number> = {};
   let abandoned = 0;
@@ -105,20 +107,22 @@ export async function verificationConsistency(db: Db, tenantSlug: string): Promi
       }
     } else say(`unexpected state ${v.state}`);
     if (v.started_events > 1) say('more than one verification.started event');
-    if (v.code_sent_events !== v.codes) say(`${v.codes} codes but ${v.code_sent_events} verification.code_sent events`);
+    // the slot keeps the newest code (a resend replaces it): a code means at least one code_sent event
+    if ((v.codes > 0) !== (v.code_sent_events > 0)) say(`${v.codes} live codes but ${v.code_sent_events} verification.code_sent events`);
   }
-  // every code row has its message: per phone number, as many outbox messages as codes
+  // every code sent has its message: per phone number, as many outbox messages as code_sent events
+  // (the code, its message and its event are written in one statement)
   const pairs = await sql<{ recipient: string; codes: number; messages: number }>`
     WITH c AS (
-      SELECT ct.value AS recipient, count(*)::int AS n FROM verification_codes vc JOIN customer_contacts ct ON ct.id = vc.contact_id
-      JOIN tenants t ON t.id = vc.tenant_id WHERE t.slug = ${tenantSlug} GROUP BY ct.value
+      SELECT ct.value AS recipient, count(*)::int AS n FROM audit_events e JOIN customer_contacts ct ON ct.id::text = e.data->>'contactId'
+      JOIN tenants t ON t.id = e.tenant_id WHERE t.slug = ${tenantSlug} AND e.type = 'verification.code_sent' GROUP BY ct.value
     ), m AS (
       SELECT o.recipient, count(*)::int AS n FROM outbox o JOIN tenants t ON t.id = o.tenant_id
       WHERE t.slug = ${tenantSlug} AND o.template LIKE 'verification_code_%' GROUP BY o.recipient
     )
     SELECT coalesce(c.recipient, m.recipient) AS recipient, coalesce(c.n, 0) AS codes, coalesce(m.n, 0) AS messages
     FROM c FULL JOIN m ON m.recipient = c.recipient`.execute(db);
-  for (const p of pairs.rows) if (p.codes !== p.messages) problems.push(`${p.recipient}: ${p.codes} code rows but ${p.messages} outbox messages`);
+  for (const p of pairs.rows) if (p.codes !== p.messages) problems.push(`${p.recipient}: ${p.codes} codes sent but ${p.messages} outbox messages`);
   return { verifications: rows.rows.length, byState, problems, abandoned };
 }
 
