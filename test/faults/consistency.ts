@@ -150,7 +150,7 @@ export async function signinConsistency(db: Db, tenantSlug: string): Promise<Sig
       (SELECT count(*)::int FROM audit_events e WHERE e.target_id = f.id::text AND e.type = 'auth.attempt' AND e.outcome = 'success') AS successes,
       (SELECT count(*)::int FROM audit_events e JOIN audit_events s ON s.request_id = e.request_id AND s.type = 'session.created'
         WHERE e.target_id = f.id::text AND e.type = 'auth.attempt' AND e.outcome = 'success') AS sessions_from_flow
-    FROM auth_flows f JOIN tenants t ON t.id = f.tenant_id
+    FROM flows f JOIN tenants t ON t.id = f.tenant_id
     WHERE t.slug = ${tenantSlug} AND f.kind = 'signin'`.execute(db);
   const problems: string[] = [];
   const byState: Record<string, number> = {};
