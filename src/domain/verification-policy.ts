@@ -3,20 +3,16 @@
  * alternative is a list of requirements, each met by a different completed method: a category
  * (`possession`, `knowledge`) or one method by name (`pin`, `question`, `otp_sms`, ...).
  * Security questions are low assurance (NIST PV-6): they never satisfy a level on their own.
+ * A method's category is its own trait (src/methods/<kind>): evaluation asks for it, nothing here
+ * writes it down.
  */
 import { z } from 'zod';
 
 export const callerMethods = ['otp_sms', 'otp_voice', 'otp_email', 'totp', 'pin', 'question'] as const;
 export type CallerMethod = (typeof callerMethods)[number];
 
-export const methodCategory: Record<CallerMethod, 'possession' | 'knowledge'> = {
-  otp_sms: 'possession',
-  otp_voice: 'possession',
-  otp_email: 'possession',
-  totp: 'possession',
-  pin: 'knowledge',
-  question: 'knowledge',
-};
+/** A method's category, from the method registry (the method's traits). */
+export type CategoryOf = (method: string) => string | undefined;
 
 const requirement = z.union([z.enum(['possession', 'knowledge']), z.enum(callerMethods)]);
 export type Requirement = z.infer<typeof requirement>;
@@ -80,18 +76,17 @@ export interface LevelStatus {
   alternatives: Array<{ requirements: Requirement[]; met: Requirement[]; missing: Requirement[] }>;
 }
 
-const meets = (r: Requirement, m: CallerMethod) => r === m || r === methodCategory[m];
 
 /**
  * Whether completed methods satisfy a level: each requirement of an alternative needs its own
  * method (a PIN cannot count twice), found by a small bipartite matching.
  */
-export function evaluateLevel(policy: VerificationPolicy, levelName: string, completed: readonly CallerMethod[]): LevelStatus {
+export function evaluateLevel(policy: VerificationPolicy, levelName: string, completed: readonly string[], categoryOf: CategoryOf): LevelStatus {
   const def = policy.levels[levelName];
   if (!def) throw new Error(`unknown verification level ${levelName}`);
   const methods = [...new Set(completed)];
   const alternatives = def.anyOf.map((reqs) => {
-    const assigned = match(reqs, methods);
+    const assigned = match(reqs, methods, (r, m) => r === m || r === categoryOf(m));
     const met = reqs.filter((_, i) => assigned[i] !== undefined);
     const missing = reqs.filter((_, i) => assigned[i] === undefined);
     return { requirements: reqs, met, missing };
@@ -102,9 +97,9 @@ export function evaluateLevel(policy: VerificationPolicy, levelName: string, com
 }
 
 /** Assigns distinct methods to requirements (augmenting paths; inputs are tiny). */
-function match(reqs: readonly Requirement[], methods: readonly CallerMethod[]): Array<CallerMethod | undefined> {
-  const owner = new Map<CallerMethod, number>();
-  const tryAssign = (i: number, seen: Set<CallerMethod>): boolean => {
+function match(reqs: readonly Requirement[], methods: readonly string[], meets: (r: Requirement, m: string) => boolean): Array<string | undefined> {
+  const owner = new Map<string, number>();
+  const tryAssign = (i: number, seen: Set<string>): boolean => {
     for (const m of methods) {
       if (!meets(reqs[i]!, m) || seen.has(m)) continue;
       seen.add(m);
@@ -117,7 +112,7 @@ function match(reqs: readonly Requirement[], methods: readonly CallerMethod[]): 
     return false;
   };
   reqs.forEach((_, i) => tryAssign(i, new Set()));
-  const out: Array<CallerMethod | undefined> = reqs.map(() => undefined);
+  const out: Array<string | undefined> = reqs.map(() => undefined);
   for (const [m, i] of owner) out[i] = m;
   return out;
 }

@@ -31,9 +31,8 @@ export class MethodRegistry {
     return [...this.#methods.values()].map((m) => ({ kind: m.kind, subjects: m.subjects, ...m.traits }));
   }
 
-  category(kind: string): MethodTraits['category'] | undefined {
-    return this.#methods.get(kind)?.traits.category;
-  }
+  /** A method's category (its trait); an arrow so it can be handed on as a function. */
+  readonly categoryOf = (kind: string): MethodTraits['category'] | undefined => this.#methods.get(kind)?.traits.category;
 
   /** The assurance level reached by a set of completed methods. */
   aalFor(methods: readonly string[]): 0 | 1 | 2 | 3 {

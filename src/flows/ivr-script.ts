@@ -76,10 +76,10 @@ function plan(s: Services, c: Claimed): Plan {
   const policy = s.engine.policy(c).verification;
   const completed = v.completed_methods as CallerMethod[];
   if (!policy.levels[v.required_level]) return { step: 'done', result: 'transfer' };
-  const before = evaluateLevel(policy, v.required_level, completed);
+  const before = evaluateLevel(policy, v.required_level, completed, s.methods.categoryOf);
   if (before.satisfied) return { step: 'done', result: 'verified' };
   // a method helps when it meets one more requirement of some alternative of the level
-  const helps = (m: CallerMethod) => !completed.includes(m) && evaluateLevel(policy, v.required_level, [...completed, m]).alternatives.some((a, i) => a.met.length > before.alternatives[i]!.met.length);
+  const helps = (m: CallerMethod) => !completed.includes(m) && evaluateLevel(policy, v.required_level, [...completed, m], s.methods.categoryOf).alternatives.some((a, i) => a.met.length > before.alternatives[i]!.met.length);
   const available = availableMethods(c.customer, policy, now);
   const contactOf = (m: CallerMethod) => available.find((a) => a.method === m)?.contacts?.find((x) => x.eligible);
 

@@ -5,7 +5,7 @@
  * attempts left and the risk breakdown. Pure: everything comes from what the claim read.
  */
 import { maskContact } from '../customers/masking.js';
-import { evaluateLevel, type CallerMethod, type LevelStatus, type VerificationPolicy } from '../domain/verification-policy.js';
+import { evaluateLevel, type CallerMethod, type CategoryOf, type LevelStatus, type VerificationPolicy } from '../domain/verification-policy.js';
 import { derivedState, failedAttempts, type FlowRecord } from '../engine/flow.js';
 import type { CustomerOverview } from '../storage/repositories/flow-claims.js';
 import { withFailedAttempts, type Risk } from './verification-risk.js';
@@ -79,10 +79,11 @@ export function availableMethods(c: CustomerOverview | undefined, policy: Verifi
 
 export const ctx = (f: FlowRecord) => f.context as { channel?: 'agent' | 'ivr'; startedBy?: Actor; risk?: Risk; locale?: string | null };
 
-export function view(f: FlowRecord, policy: VerificationPolicy, customer: CustomerOverview | undefined, now: Date, extra: { assertion?: string } = {}): VerificationView {
+/** `categoryOf` is the method registry's (a method's category is its own trait). */
+export function view(f: FlowRecord, policy: VerificationPolicy, categoryOf: CategoryOf, customer: CustomerOverview | undefined, now: Date, extra: { assertion?: string } = {}): VerificationView {
   const state = verificationState(f, now);
   const c = ctx(f);
-  const status = policy.levels[f.required_level] ? evaluateLevel(policy, f.required_level, f.completed_methods as CallerMethod[]) : { level: f.required_level, satisfied: false, alternatives: [] };
+  const status = policy.levels[f.required_level] ? evaluateLevel(policy, f.required_level, f.completed_methods, categoryOf) : { level: f.required_level, satisfied: false, alternatives: [] };
   return {
     id: f.id,
     customerId: f.subject_id!,

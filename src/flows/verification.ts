@@ -101,7 +101,7 @@ export async function startVerification(
     },
     [started],
   );
-  return view(f, policy, customer, now);
+  return view(f, policy, s.methods.categoryOf, customer, now);
 }
 
 /** One statement: the flow (any state), the policy and the customer's overview. */
@@ -113,7 +113,7 @@ export async function readVerification(s: Services, tenantId: string, id: string
 
 export async function getVerification(s: Services, tenantId: string, id: string): Promise<VerificationView> {
   const c = await readVerification(s, tenantId, id);
-  return view(c.flow, s.engine.policy(c).verification, c.customer, s.clock());
+  return view(c.flow, s.engine.policy(c).verification, s.methods.categoryOf, c.customer, s.clock());
 }
 
 export async function cancelVerification(s: Services, a: { tenantId: string; id: string; actor: Actor; origin: Origin }): Promise<VerificationView> {
@@ -168,7 +168,7 @@ function hooks(s: Services, a: { tenantId: string; actor: Actor; origin: Origin 
     },
     async plan(c) {
       const policy = c.policy.verification;
-      const met = policy.levels[c.flow.required_level] ? evaluateLevel(policy, c.flow.required_level, c.completed as CallerMethod[]).satisfied : false;
+      const met = policy.levels[c.flow.required_level] ? evaluateLevel(policy, c.flow.required_level, c.completed, s.methods.categoryOf).satisfied : false;
       if (!met) return { state: 'pending' };
       // signed before the statement that records it (the key is cached in the process)
       const signed = await sign(c.claimed, c.completed, c.now);
@@ -179,7 +179,7 @@ function hooks(s: Services, a: { tenantId: string; actor: Actor; origin: Origin 
       const policy = c.policy.verification;
       let f: FlowRecord = c.recorded;
       // two methods recorded at once may together meet the level that neither saw: complete now
-      if (f.state === 'pending' && policy.levels[f.required_level] && evaluateLevel(policy, f.required_level, f.completed_methods as CallerMethod[]).satisfied) {
+      if (f.state === 'pending' && policy.levels[f.required_level] && evaluateLevel(policy, f.required_level, f.completed_methods, s.methods.categoryOf).satisfied) {
         const signed = await sign(c.claimed, f.completed_methods, c.now);
         const completed = await recordSuccess(s.store.db, {
           id: f.id,
@@ -196,11 +196,11 @@ function hooks(s: Services, a: { tenantId: string; actor: Actor; origin: Origin 
           assertion = signed.jwt;
         }
       }
-      return view(f, policy, c.claimed.customer, c.now, assertion && f.state === 'completed' ? { assertion } : {});
+      return view(f, policy, s.methods.categoryOf, c.claimed.customer, c.now, assertion && f.state === 'completed' ? { assertion } : {});
     },
     async already(c) {
       // the claim's attempt was given back
-      return view({ ...c.flow, attempts_left: c.flow.attempts_left + 1 }, c.policy.verification, c.claimed.customer, c.now);
+      return view({ ...c.flow, attempts_left: c.flow.attempts_left + 1 }, c.policy.verification, s.methods.categoryOf, c.claimed.customer, c.now);
     },
     failure({ flow, reason, method, counted }) {
       // an answer not counted (a replay, the right code again) was given its attempt back

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateLevel, verificationPolicySchema, type CallerMethod } from '../../src/domain/verification-policy.js';
+import { randomBytes } from 'node:crypto';
+import { Aead } from '../../src/crypto/aead.js';
+import { PasswordHasher } from '../../src/crypto/password-hash.js';
+import { evaluateLevel as evaluate, verificationPolicySchema, type CallerMethod, type VerificationPolicy } from '../../src/domain/verification-policy.js';
+import { registerMethods } from '../../src/methods/index.js';
 
+// the categories come from the registered methods, as in the server
+const { registry } = registerMethods({ aead: new Aead(randomBytes(32)), hasher: new PasswordHasher({ memoryKib: 19456, iterations: 2, parallelism: 1 }) });
+const evaluateLevel = (p: VerificationPolicy, level: string, methods: CallerMethod[]) => evaluate(p, level, methods, registry.categoryOf);
 const policy = verificationPolicySchema.parse({});
 const ok = (level: string, methods: CallerMethod[]) => evaluateLevel(policy, level, methods).satisfied;
 
