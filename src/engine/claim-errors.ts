@@ -1,6 +1,11 @@
-/** Why a claim on a flow was refused: unknown or wrong token, another tenant's, expired, spent, or not at this step. */
+/**
+ * The errors of an attempt, one vocabulary for staff and callers alike: why a claim on a flow was
+ * refused (unknown or wrong token, another tenant's, expired, spent, not at this step) and what a
+ * refused answer says (a wrong answer, a used code). Flow kinds add their own details (a caller's
+ * verification adds its state) but never another code or reason for the same condition.
+ */
 import { safeEqual } from '../crypto/tokens.js';
-import { AppError } from '../domain/errors.js';
+import { AppError, type ErrorReason } from '../domain/errors.js';
 import { derivedState, type FlowRecord } from './flow.js';
 
 export function claimError(f: FlowRecord | undefined, r: { tenantId?: string; secretHash?: Buffer }, now: Date): AppError {
@@ -10,4 +15,15 @@ export function claimError(f: FlowRecord | undefined, r: { tenantId?: string; se
   if (state === 'expired') return new AppError('flow_expired', { state, reason: 'flow_expired' });
   if (state === 'failed') return new AppError('flow_failed', { state, reason: 'flow_budget_spent' });
   return new AppError('flow_state', { state, reason: 'flow_state' });
+}
+
+/**
+ * A refused answer: a wrong password is `invalid_credentials` (its reason shown only for a replay);
+ * any other wrong answer is `invalid_factor` with the method's reason; a right answer already used
+ * (a replay, or the loser of a race of one right answer) is `code_used` for every code method.
+ */
+export function answerError(c: { method: string; reason: ErrorReason; attemptsLeft: number; detail?: Record<string, unknown>; message?: string }): AppError {
+  if (c.method === 'pwd') return new AppError('invalid_credentials', { attemptsLeft: c.attemptsLeft, ...(c.reason === 'replayed' ? { reason: c.reason } : {}) });
+  const reason = c.reason === 'replayed' ? 'code_used' : c.reason;
+  return new AppError('invalid_factor', { attemptsLeft: c.attemptsLeft, ...c.detail, reason }, c.message);
 }

@@ -11,7 +11,7 @@
  *           (a race lost, a replay); on a checked wrong answer the failure, the lock, the event;
  *           on a refusal the in-flight release and the refund.
  */
-import { AppError } from '../domain/errors.js';
+import { AppError, type ErrorReason } from '../domain/errors.js';
 import { lockoutRules, type Policy } from '../domain/policy.js';
 import type { AuditEvent } from '../storage/repositories/audit.js';
 import type { Claimed, ClaimRequest, KindNeed } from '../storage/repositories/flow-claims.js';
@@ -62,7 +62,7 @@ export interface KindHooks<R> {
   /** The response when the right answer came again (nothing written but the refund). */
   already(c: AttemptContext): Promise<R>;
   /** The error for a refused or failed answer. */
-  failure(c: { flow: FlowRecord; reason: string; counted: boolean; method: string }): AppError;
+  failure(c: { flow: FlowRecord; reason: ErrorReason; counted: boolean; method: string }): AppError;
 }
 
 export interface AttemptInput {

@@ -8,6 +8,7 @@
  * a replay loses atomically. Throttling, budgets, audit and sessions are the engine's job.
  */
 import type { z } from 'zod';
+import type { ErrorReason } from '../domain/errors.js';
 import type { Policy } from '../domain/policy.js';
 import type { FlowRecord } from './flow.js';
 
@@ -71,7 +72,7 @@ export type Verdict =
   | {
       ok: false;
       /** Registered reason (src/domain/errors.ts reasons). */
-      reason: string;
+      reason: ErrorReason;
       /** Not a wrong answer (a right answer already used, nothing to check): refunded, never counted. */
       notCounted?: boolean;
       /** With notCounted: the flow's attempt stays spent (a replay inside a flow is evidence). */

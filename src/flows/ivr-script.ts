@@ -150,9 +150,9 @@ export async function ivrPrompt(s: Services, a: { tenantId: string; id: string }
 /** What to tell the caller when a step was refused (never a detail an attacker could use). */
 function noticeFor(e: AppError, step: IvrStep): string | undefined {
   const reason = e.detail?.reason;
-  if (e.code === 'invalid_code') return step === 'pin' ? 'That PIN is not correct.' : 'That code is not correct.';
+  if (e.code === 'invalid_factor') return step === 'pin' ? 'That PIN is not correct.' : 'That code is not correct.';
   if (e.code === 'too_many_attempts' && reason === 'resend_cooldown') return 'Please wait a moment before asking for a new code.';
-  if (e.code === 'too_many_attempts' && reason === 'max_attempts') return 'That is not correct.';
+  if (e.code === 'flow_failed') return 'That is not correct.';
   if (e.code === 'flow_state' || e.code === 'flow_expired') return undefined;
   if (step === 'pin') return 'Your PIN cannot be used right now.';
   if (step === 'choice' || step === 'code') return 'We cannot send a code right now.';

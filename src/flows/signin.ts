@@ -12,6 +12,7 @@ import { hashToken, newToken } from '../crypto/tokens.js';
 import { AppError } from '../domain/errors.js';
 import { normalizeIdentifier } from '../domain/identifiers.js';
 import { inGrace, mfaModeFor, sessionRules, type Policy } from '../domain/policy.js';
+import { answerError } from '../engine/claim-errors.js';
 import type { KindHooks, SuccessPlan } from '../engine/engine.js';
 import { derivedState, type FlowRecord } from '../engine/flow.js';
 import type { Account } from '../engine/method.js';
@@ -170,8 +171,7 @@ function hooks(s: Services, origin: Origin, allow: ((policy: Policy, account: Ac
     failure({ flow, reason, method, counted }) {
       // an attempt that was not counted was given back: the budget after the refund
       const attemptsLeft = Math.max(0, flow.attempts_left + (counted ? 0 : 1));
-      if (method === 'pwd') return new AppError('invalid_credentials', { attemptsLeft, ...(reason === 'replayed' ? { reason } : {}) });
-      return new AppError('invalid_factor', { attemptsLeft, reason });
+      return answerError({ method, reason, attemptsLeft });
     },
   };
 }

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { normalizeLocale } from '../delivery/templates.js';
 import { AppError, fail } from '../domain/errors.js';
 import { evaluateLevel, type CallerMethod } from '../domain/verification-policy.js';
+import { answerError } from '../engine/claim-errors.js';
 import type { KindHooks } from '../engine/engine.js';
 import type { FlowRecord } from '../engine/flow.js';
 import type { Method } from '../engine/method.js';
@@ -30,7 +31,7 @@ export function verificationError(e: unknown, o: { step: 'check' | 'other' } = {
   if (!(e instanceof AppError)) return e;
   // a check on a failed verification is one attempt too many; anything else is just over
   if (e.code === 'flow_failed' && o.step === 'other') return new AppError('flow_state', { state: 'failed', reason: 'flow_state' }, 'This verification is already over.');
-  if (e.code === 'flow_failed') return new AppError('too_many_attempts', { state: 'failed', reason: 'max_attempts' }, 'Too many failed attempts; this verification has failed.');
+  if (e.code === 'flow_failed') return new AppError('flow_failed', { state: 'failed', reason: 'flow_budget_spent' }, 'Too many failed attempts; this verification has failed.');
   if (e.code === 'flow_expired') return new AppError('flow_expired', { state: 'expired', reason: 'flow_expired' }, 'This verification expired; start a new one.');
   if (e.code === 'flow_state') return new AppError('flow_state', { ...e.detail, ...(e.detail?.state === 'completed' ? { state: 'verified' } : {}) }, 'This verification is already over.');
   if (e.code === 'flow_invalid') return new AppError('not_found');
@@ -206,9 +207,8 @@ function hooks(s: Services, a: { tenantId: string; actor: Actor; origin: Origin 
       // an answer not counted (a replay, the right code again) was given its attempt back
       const left = Math.max(0, flow.attempts_left + (counted ? 0 : 1));
       if (reason === 'no_question_asked') return new AppError('flow_state', { reason }, 'Ask a question first.');
-      // a code already spent (a replay, or the loser of a race of one right code) reads as used
-      const said = reason === 'replayed' ? 'code_used' : reason === 'malformed' ? 'wrong_code' : reason;
-      return new AppError('invalid_code', { attemptsLeft: left, state: left <= 0 ? 'failed' : 'pending', reason: said }, MESSAGES[method]);
+      // the same code and reason as a staff sign-in; the verification's state is added
+      return answerError({ method, reason, attemptsLeft: left, detail: { state: left <= 0 ? 'failed' : 'pending' }, ...(MESSAGES[method] ? { message: MESSAGES[method] } : {}) });
     },
   };
 }

@@ -54,7 +54,7 @@ export async function confirmCustomerTotp(s: Services, a: Who & { factorId: stri
   if (!r.ok) {
     await audit(s, event(a, 'customer.totp_enrolled', 'failure', { factorId: a.factorId, reason: r.reason }));
     if (r.reason === 'not_enrolled') throw new AppError('not_found', { factorId: a.factorId }, 'No authenticator enrollment in progress with this id.');
-    throw new AppError('invalid_code', { reason: r.reason }, 'The code from the authenticator app is not correct.');
+    throw new AppError('invalid_factor', { reason: r.reason }, 'The code from the authenticator app is not correct.');
   }
   // a new secret: failures counted against the previous one no longer matter
   await s.gate.succeeded(customerFactorSubject(customer.id, 'totp'));

@@ -147,7 +147,7 @@ describe.skipIf(!ready)('fault: kill -9 an instance during a caller-verification
           verified.add(v.id);
           break;
         }
-        if (checked.body.code === 'invalid_code' && checked.body.details?.reason === 'code_used') {
+        if (checked.body.code === 'invalid_factor' && checked.body.details?.reason === 'code_used') {
           // the code was spent by a check that died with A without recording the method: resend
           notes.codeLostWithA++;
           continue;

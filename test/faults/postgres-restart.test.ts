@@ -148,7 +148,7 @@ describe.skipIf(!ready)('fault: PostgreSQL restarts during a sign-in and verific
           counts.verifications++; // a retry of a check that committed before its answer was lost
           return;
         }
-        if (checked.body.code === 'invalid_code' && checked.body.details?.reason === 'code_used') {
+        if (checked.body.code === 'invalid_factor' && checked.body.details?.reason === 'code_used') {
           counts.verificationRestarts++; // a spent code without its result would be a half-written flow (the checks below)
           continue;
         }

@@ -107,7 +107,7 @@ describe('caller verification with real delivery', () => {
     expect(form.get('To')).toBe('+14155550134');
     const code = smsCodes().at(-1)!;
     const wrong = await a().post(`/v1/tenants/acme/verifications/${v.id}/codes/check`, { code: code === '000000' ? '111111' : '000000' });
-    expect(wrong.statusCode).toBe(400);
+    expect(wrong.statusCode).toBe(401);
     expect(wrong.json().details.attemptsLeft).toBe(4);
     const ok = await a().post(`/v1/tenants/acme/verifications/${v.id}/codes/check`, { code });
     expect(ok.statusCode, ok.body).toBe(200);

@@ -47,8 +47,8 @@ describe.each(await backends())('customer authenticator app (%s)', (backend) => 
     expect(json(await call('get', `/v1/tenants/acme/customers/${f.customerId}`, f.agent)).totpSet).toBe(false);
 
     const wrong = await call('post', `${totpUrl()}/${b.factorId}/confirm`, f.admin, { code: wrongTotp(secret, t.clock.now()) });
-    expect(wrong.statusCode).toBe(400);
-    expect(json(wrong).code).toBe('invalid_code');
+    expect(wrong.statusCode).toBe(401);
+    expect(json(wrong).code).toBe('invalid_factor');
     const ok = await call('post', `${totpUrl()}/${b.factorId}/confirm`, f.admin, { code: totpFor(secret, t.clock.now()) });
     expect(ok.statusCode, ok.body).toBe(200);
     expect(json(ok)).toEqual({ factorId: b.factorId, active: true });
@@ -80,7 +80,7 @@ describe.each(await backends())('customer authenticator app (%s)', (backend) => 
 
     const again = await start('call-totp-2');
     const replay = await check(again.id, code);
-    expect(replay.statusCode).toBe(400);
+    expect(replay.statusCode).toBe(401);
     expect(json(replay).details).toMatchObject({ reason: 'code_used', attemptsLeft: 4 });
     const steps = await t.s.store.db.selectFrom('totp_used_steps').select('subject_id').where('subject_id', '=', f.customerId).execute();
     expect(steps.length).toBeGreaterThanOrEqual(2); // enrollment and verification, keyed by the customer
@@ -90,10 +90,10 @@ describe.each(await backends())('customer authenticator app (%s)', (backend) => 
     t.clock.advance(31_000);
     const now = t.clock.now();
     const v1 = await start('call-guess-1');
-    for (let i = 0; i < 4; i++) expect((await check(v1.id, wrongTotp(secret, now, i))).statusCode).toBe(400);
+    for (let i = 0; i < 4; i++) expect((await check(v1.id, wrongTotp(secret, now, i))).statusCode).toBe(401);
     const v2 = await start('call-guess-2');
     // only checked wrong answers count (the replay above did not): 4 + 1 = 5 consecutive failures, the backoff threshold
-    expect((await check(v2.id, wrongTotp(secret, now, 4))).statusCode).toBe(400);
+    expect((await check(v2.id, wrongTotp(secret, now, 4))).statusCode).toBe(401);
     const throttled = await check(v2.id, totpFor(secret, now));
     expect(throttled.statusCode).toBe(429);
     expect(json(throttled)).toMatchObject({ code: 'too_many_attempts', details: { reason: 'throttled' } });
@@ -123,7 +123,7 @@ describe.each(await backends())('customer authenticator app (%s)', (backend) => 
     const v = await start('call-after-removal');
     expect(methods(v)).not.toContain('totp');
     const r = await check(v.id, totpFor(secret, t.clock.now()));
-    expect(r.statusCode).toBe(400);
+    expect(r.statusCode).toBe(401);
     expect(json(r).details.reason).toBe('no_totp');
     expect(await t.s.store.db.selectFrom('credentials').selectAll().where('subject_type', '=', 'customer').where('subject_id', '=', f.customerId).execute()).toEqual([]);
   });

@@ -95,7 +95,7 @@ describe('SQL statements per caller-verification request', () => {
     t.clock.advance(61_000);
     await a.post(`/v1/tenants/acme/verifications/${id}/codes`, { token: f.agent, body: { contactId: f.emailId, channel: 'email' } });
     const check = await a.post(`/v1/tenants/acme/verifications/${id}/codes/check`, { token: f.agent, body: { code: '000000' } });
-    expect(check.statusCode).toBe(400);
+    expect(check.statusCode).toBe(401);
     expect(count(check)).toBe(3);
   });
 });

@@ -127,7 +127,7 @@ describe.each(await raceBackends())('the back-off holds under concurrency (%s)',
     await attack({
       subject: `c:${f.customerId}:pin`,
       eventType: 'verification.step',
-      wrongStatus: '400 invalid_code',
+      wrongStatus: '401 invalid_factor',
       one: async (i) => {
         const p = pin(await start(), i);
         return x.post(p.path, p.o);

@@ -20,16 +20,16 @@ describe.each(await backends())('caller codes (%s)', (backend) => {
   it('the 6th check fails with max attempts, and a resend does not reset the count', async () => {
     const v = await start('call-cap');
     expect((await post(`${base(v.id)}/codes`, { contactId: f.phoneId, channel: 'sms' })).statusCode).toBe(200);
-    for (let i = 0; i < 3; i++) expect((await post(`${base(v.id)}/codes/check`, { code: '000001' })).statusCode).toBe(400);
+    for (let i = 0; i < 3; i++) expect((await post(`${base(v.id)}/codes/check`, { code: '000001' })).statusCode).toBe(401);
     const early = await post(`${base(v.id)}/codes`, { contactId: f.phoneId, channel: 'sms' });
     expect(early.statusCode).toBe(429); // 60 s resend cooldown
     t.clock.advance(61_000);
     expect((await post(`${base(v.id)}/codes`, { contactId: f.phoneId, channel: 'sms' })).statusCode).toBe(200);
     const code = await lastCodeTo(t, '+14155550134');
-    for (let i = 0; i < 2; i++) expect((await post(`${base(v.id)}/codes/check`, { code: code === '000002' ? '000003' : '000002' })).statusCode).toBe(400);
+    for (let i = 0; i < 2; i++) expect((await post(`${base(v.id)}/codes/check`, { code: code === '000002' ? '000003' : '000002' })).statusCode).toBe(401);
     const sixth = await post(`${base(v.id)}/codes/check`, { code });
     expect(sixth.statusCode).toBe(429);
-    expect(json(sixth).details).toMatchObject({ state: 'failed', reason: 'max_attempts' });
+    expect(json(sixth).details).toMatchObject({ state: 'failed', reason: 'flow_budget_spent' });
     expect(json(await api(t.app).get(base(v.id), { token: f.agent })).state).toBe('failed');
   });
 
@@ -49,7 +49,7 @@ describe.each(await backends())('caller codes (%s)', (backend) => {
     expect(pin).toMatchObject({ state: 'pending', completedMethods: ['pin'] });
     const q1 = json(await post(`${base(v.id)}/question`));
     const wrong = await post(`${base(v.id)}/question/answer`, { answer: 'not it' });
-    expect(wrong.statusCode).toBe(400);
+    expect(wrong.statusCode).toBe(401);
     const q2 = json(await post(`${base(v.id)}/question`));
     expect(q2.questionId).not.toBe(q1.questionId);
     expect(q2.fallback).toBe(true);

@@ -41,7 +41,7 @@ describe.each(await backends())('failed attempts from the flow initial budget (%
   const setAttempts = (n: number) => updatePolicy(t, f.admin, 'acme', (p) => ({ ...p, verification: { ...p.verification, attempts: n } }));
   const wrongPin = async (vid: string, i: number) => {
     const r = await x.post(`${v(vid)}/pin`, { token: f.agent, body: { pin: String(135_790 + i) } });
-    expect([r.status, r.code], r.text).toEqual([400, 'invalid_code']);
+    expect([r.status, r.code], r.text).toEqual([401, 'invalid_factor']);
     return r;
   };
 

@@ -5,7 +5,7 @@
  * and the back-off allowed, whatever the tenant had set.
  *
  * With maxChecks=2 set through the policy API: after 2 wrong tries of one code, even the right code is
- * refused (400 invalid_code, reason code_exhausted), again and again, until a new code is sent; the
+ * refused (401 invalid_factor, reason code_exhausted), again and again, until a new code is sent; the
  * new code then verifies. With maxChecks=3, the right code after 2 wrong tries still verifies (the
  * limit is the policy's, and exact).
  *
@@ -53,7 +53,7 @@ describe.each(await backends())('verification.code.maxChecks is enforced (%s)', 
   };
   const check = (vid: string, code: string) => x.post(`${v(vid)}/codes/check`, { token: f.agent, body: { code } });
   const notIt = (code: string, i: number) => String((Number(code) + 1 + i) % 1_000_000).padStart(6, '0');
-  const expectRefused = (r: Awaited<ReturnType<typeof check>>, reason: string) => expect([r.status, r.code, r.json?.details?.reason], r.text).toEqual([400, 'invalid_code', reason]);
+  const expectRefused = (r: Awaited<ReturnType<typeof check>>, reason: string) => expect([r.status, r.code, r.json?.details?.reason], r.text).toEqual([401, 'invalid_factor', reason]);
 
   it('maxChecks=2: after 2 wrong tries the right code is refused (code_exhausted) until a new code is sent', async () => {
     await setMaxChecks(2);

@@ -5,7 +5,7 @@
  * The attacker holds the victim's password and guesses codes over HTTP for as long as the server
  * lets them, restarting sign-in flows and waiting out every delay the server asks for (the waits are
  * simulated by moving the server's clock). What is counted is how many guesses the server actually
- * *checks* (401 invalid_factor / 400 invalid_code) rather than refuses unseen (429, 423):
+ * *checks* (401 invalid_factor / 401 invalid_factor) rather than refuses unseen (429, 423):
  *
  *  - staff TOTP: 5 checks back to back, then one per back-off delay; only checked wrong answers
  *    count (refused ones do not: nobody locks an account by naming it), so at most 100 are ever
@@ -175,10 +175,10 @@ describe('OTP brute force', () => {
       expect(r.status).toBe(200);
       answers.push(r.json.accepted ? 'accepted' : r.json.notice);
     }
-    expect(answers).toEqual(['400 invalid_code', '400 invalid_code', 'That code is not correct.', 'That code is not correct.', 'That code is not correct.']);
+    expect(answers).toEqual(['401 invalid_factor', '401 invalid_factor', 'That code is not correct.', 'That code is not correct.', 'That code is not correct.']);
     // the budget is spent: the right code is refused on both channels
     const agentTry = await x.post(`${v(id)}/codes/check`, { token: agentToken, body: { code: fresh } });
-    expect([agentTry.status, agentTry.code]).toEqual([429, 'too_many_attempts']);
+    expect([agentTry.status, agentTry.code]).toEqual([429, 'flow_failed']);
     const ivrTry = await x.post(`/v1/ivr/verifications/${id}/digits`, { token: apiKey, body: { digits: `${fresh}#` } });
     expect(ivrTry.json).toMatchObject({ accepted: false, done: true, result: 'failed' });
     expect((await x.get(v(id), { token: agentToken })).json.state).toBe('failed');
@@ -198,7 +198,7 @@ describe('OTP brute force', () => {
       }
     }
     // five checked (the back-off starts after 5 failures of this customer's PIN), the sixth refused unseen
-    expect(results).toEqual([...Array(5).fill('400 invalid_code'), '429 too_many_attempts']);
+    expect(results).toEqual([...Array(5).fill('401 invalid_factor'), '429 too_many_attempts']);
     // even the right PIN, on a fourth call, waits
     const fourth = await x.post('/v1/tenants/acme/verifications', { token: agentToken, body: { customerId: f.customerId, interactionId: 'call-pin-4' } });
     const right = await x.post(`${v(fourth.json.id)}/pin`, { token: agentToken, body: { pin: '480613' } });
@@ -219,7 +219,7 @@ describe('OTP brute force', () => {
         results.push(`${r.status} ${r.code}`);
       }
     }
-    expect(results).toEqual([...Array(5).fill('400 invalid_code'), '429 too_many_attempts']);
+    expect(results).toEqual([...Array(5).fill('401 invalid_factor'), '429 too_many_attempts']);
     const fourth = await x.post('/v1/tenants/acme/verifications', { token: agentToken, body: { customerId: f.customerId, interactionId: 'call-answers-4' } });
     const q = await x.post(`${v(fourth.json.id)}/question`, { token: agentToken });
     const right = await x.post(`${v(fourth.json.id)}/question/answer`, { token: agentToken, body: { answer: String(q.json.question).includes('pet') ? 'Fluffy' : 'Sacramento' } });

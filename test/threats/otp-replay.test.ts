@@ -107,7 +107,7 @@ describe('OTP replay', () => {
       expect([r.status, r.code], name).toEqual([401, 'invalid_factor']);
       expect(r.json.session, name).toBeUndefined();
     }
-    expect(await reasons(flows)).toEqual(list.map(([, , folds]) => (folds ? 'replayed' : 'malformed')));
+    expect(await reasons(flows)).toEqual(list.map(([, , folds]) => (folds ? 'code_used' : 'malformed')));
     // a NUL never reaches the check at all
     const nul = await x.factor(await x.pastPassword('acme', victim, STRONG), 'totp', `${code}\u0000`);
     expect([nul.status, nul.code]).toEqual([400, 'invalid_request']);
@@ -161,7 +161,7 @@ describe('OTP replay', () => {
       const r = await x.post(`${v(a)}/codes/check`, { token: agent, body: { code: s } });
       seen.push(`${r.status} ${r.json.details?.reason}`);
     }
-    expect(seen).toEqual(Array(4).fill('400 code_used'));
+    expect(seen).toEqual(Array(4).fill('401 code_used'));
 
     // bound to the verification it was sent for: verification B has its own live code, A's is wrong there
     t.clock.advance(61_000);
@@ -169,14 +169,14 @@ describe('OTP replay', () => {
     const codeB = await sendSms(b, agent);
     if (codeB !== code) {
       const cross = await x.post(`${v(b)}/codes/check`, { token: agent, body: { code } });
-      expect([cross.status, cross.json.details.reason]).toEqual([400, 'wrong_code']);
+      expect([cross.status, cross.json.details.reason]).toEqual([401, 'wrong_code']);
     }
     // a resend replaces B's code: the old one is dead, through the IVR too
     t.clock.advance(61_000);
     const codeB2 = await sendSms(b, agent);
     if (codeB2 !== codeB) {
       const old = await x.post(`${v(b)}/codes/check`, { token: agent, body: { code: codeB } });
-      expect([old.status, old.json.details.reason]).toEqual([400, 'wrong_code']); // only the newest code is compared
+      expect([old.status, old.json.details.reason]).toEqual([401, 'wrong_code']); // only the newest code is compared
       const ivr = await x.post(`/v1/ivr/verifications/${b}/digits`, { token: apiKey, body: { digits: `${codeB}#` } });
       expect(ivr.json).toMatchObject({ accepted: false, notice: 'That code is not correct.' });
     }
@@ -201,7 +201,7 @@ describe('OTP replay', () => {
       const r = await x.post(`${v(next)}/totp`, { token: agent, body: { code: s } });
       reasons.push(`${r.status} ${r.json.details?.reason}`);
     }
-    expect(reasons).toEqual(Array(4).fill('400 code_used'));
+    expect(reasons).toEqual(Array(4).fill('401 code_used'));
   });
 });
 
@@ -241,7 +241,7 @@ describe('OTP replay in a new flow', () => {
     const reasons = (await auditEvents(t, seeded.tenantId, { type: 'auth.attempt', outcome: 'failure' }))
       .filter((e) => e.targetId === again.id)
       .map((e) => (e.data as { reason?: string }).reason);
-    expect(reasons).toEqual(variants.map(() => 'replayed'));
+    expect(reasons).toEqual(variants.map(() => 'code_used'));
 
     // The same flow still accepts the next, unused code: only the replay was refused.
     t.clock.advance(30_000);

@@ -68,7 +68,7 @@ describe.each(await raceBackends())('a race of one right code locks nobody out (
     expect(replies.filter((r) => r.status === 200).map((r) => typeof r.json.session?.token), JSON.stringify(tally(replies))).toEqual(['string']);
     expect(await failures(`f:${samId}:totp`), 'failures after the race').toBe(0);
     expect(await wrongChecked('auth.attempt')).toBe(eventsBefore);
-    losersOf(replies, /^(401 invalid_factor replayed|429 too_many_attempts throttled)$/);
+    losersOf(replies, /^(401 invalid_factor code_used|429 too_many_attempts throttled)$/);
 
     // the real user, right away, on a new flow, with the authenticator's next code (the clock not moved)
     const next = await x.pastPassword('acme', 'sam@acme.test', STRONG);
@@ -89,7 +89,7 @@ describe.each(await raceBackends())('a race of one right code locks nobody out (
     const a = await start('right-code-race');
     const eventsBefore = await wrongChecked('verification.step');
     const replies = await x.lastByteSync(Array.from({ length: 50 }, () => ({ method: 'POST', path: `${v(a.vid)}/codes/check`, o: { token: f.agent, body: { code: a.code } } })));
-    losersOf(replies, /^(400 invalid_code code_used|409 flow_state \S+|429 too_many_attempts (throttled|max_attempts))$/);
+    losersOf(replies, /^(401 invalid_factor code_used|409 flow_state \S+|429 too_many_attempts throttled|429 flow_failed flow_budget_spent)$/);
     expect(replies.find((r) => r.status === 200)!.json.state).toBe('verified');
     expect(await failures(`c:${f.customerId}:otp`), 'failures after the race').toBe(0);
     expect(await wrongChecked('verification.step')).toBe(eventsBefore);

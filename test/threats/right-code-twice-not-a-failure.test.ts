@@ -80,7 +80,7 @@ describe.each(await raceBackends())('the right code twice is not a failure (%s)'
       expect(r.json.risk).toEqual(before.risk);
       return;
     }
-    expect([r.status, r.code, r.json.details.reason], r.text).toEqual([400, 'invalid_code', 'code_used']);
+    expect([r.status, r.code, r.json.details.reason], r.text).toEqual([401, 'invalid_factor', 'code_used']);
     expect([r.json.details.state, r.json.details.attemptsLeft], `a repeat not counted names the budget as it is: ${r.text}`).toEqual(['pending', before.attemptsLeft]);
   };
   const check = (vid: string, code: string) => x.post(`${v(vid)}/codes/check`, { token: f.agent, body: { code } });
@@ -117,7 +117,7 @@ describe.each(await raceBackends())('the right code twice is not a failure (%s)'
       expect(r.json.attemptsLeft).toBeLessThanOrEqual(a.before.attemptsLeft);
     }
     for (const r of replies.filter((r) => r.status !== 200)) {
-      expect(`${r.status} ${r.code} ${r.json?.details?.reason}`, r.text).toMatch(/^(400 invalid_code code_used|429 too_many_attempts throttled)$/);
+      expect(`${r.status} ${r.code} ${r.json?.details?.reason}`, r.text).toMatch(/^(401 invalid_factor code_used|429 too_many_attempts throttled)$/);
       expect(r.json.details.state ?? 'pending', r.text).toBe('pending');
     }
     await untouched(a);

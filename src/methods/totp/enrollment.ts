@@ -19,7 +19,7 @@ export interface EnrollmentStart {
   display: { secret: string; otpauthUri: string; qrSvg: string };
 }
 
-export type EnrollmentResult = { ok: true; credentialId: string } | { ok: false; reason: 'not_enrolled' | 'malformed' | 'wrong' | 'replayed' };
+export type EnrollmentResult = { ok: true; credentialId: string } | { ok: false; reason: 'not_enrolled' | 'malformed' | 'wrong' | 'code_used' };
 
 export interface TotpEnrollment {
   begin(subject: CredentialSubject & { tenantId: string }, o: { account: string; issuer?: string; label?: string; now: Date }): Promise<EnrollmentStart>;
@@ -54,7 +54,7 @@ export function totpEnrollment(deps: { aead: Aead; credentials: CredentialRepo }
       if (!/^\d{6}$/.test(code)) return { ok: false, reason: 'malformed' };
       const step = matchTotpStep(deps.aead.open(r.material, totpAad(r.id)), code, now);
       if (step === null) return { ok: false, reason: 'wrong' };
-      if (!(await deps.credentials.useTotpStep(who, step, now, r.id))) return { ok: false, reason: 'replayed' };
+      if (!(await deps.credentials.useTotpStep(who, step, now, r.id))) return { ok: false, reason: 'code_used' };
       if (!(await deps.credentials.activate(who, pendingId, now))) return { ok: false, reason: 'not_enrolled' };
       return { ok: true, credentialId: r.id };
     },

@@ -30,7 +30,7 @@ export function totpMethod(deps: { aead: Aead }): Method<CodeAnswer> {
       // a code used before this attempt began is a replay: refused, not a guess (never on the failure
       // counter, so nobody is locked out by it), but it spends this flow's attempt; one spent by a
       // parallel request meanwhile loses the race in the record statement instead
-      if (cred.usedSteps?.includes(step)) return { ok: false, reason: 'replayed', notCounted: true, spendsAttempt: true };
+      if (cred.usedSteps?.includes(step)) return { ok: false, reason: 'code_used', notCounted: true, spendsAttempt: true };
       const effects = [{ kind: 'totp_step' as const, subjectId: subject.id, step, credentialId: cred.id }];
       // confirming an enrollment activates the pending credential in the same statement
       if (cred.status === 'pending') effects.push({ kind: 'activate_credential', credentialId: cred.id, subjectId: subject.id } as never);

@@ -65,8 +65,13 @@ export const dateTimeOf = (iso: string) => new Date(iso).toLocaleString(undefine
 const codeReasons: Record<string, string> = {
   wrong_code: 'That code is not correct.',
   code_expired: 'That code has expired. Send a new one.',
-  code_replaced: 'A newer code was sent since; ask the caller for the latest one.',
   code_used: 'That code was already used.',
+  code_exhausted: 'That code had too many wrong tries. Send a new one.',
+  malformed: 'That is not a code (check the digits).',
+  wrong_pin: 'That PIN is not correct.',
+  wrong_answer: 'That answer is not correct.',
+  no_totp: 'The caller has no authenticator app bound.',
+  no_pin: 'The caller has no PIN set.',
   no_code_sent: 'No code has been sent yet. Send one first.',
 };
 
@@ -76,13 +81,14 @@ export function stepErrorWords(e: unknown): string {
   const d = (e.details ?? {}) as { reason?: string; attemptsLeft?: number; state?: string; retryAfterSeconds?: number };
   const left = typeof d.attemptsLeft === 'number' ? ` ${d.attemptsLeft === 1 ? '1 attempt' : `${d.attemptsLeft} attempts`} left.` : '';
   switch (e.code) {
-    case 'invalid_code':
+    case 'invalid_factor':
       if (d.state === 'failed') return 'That was not correct, and no attempts are left: this verification has failed.';
       return (d.reason && codeReasons[d.reason] ? codeReasons[d.reason] : e.message || 'That is not correct.') + left;
     case 'too_many_attempts':
       if (d.reason === 'resend_cooldown') return `Wait ${d.retryAfterSeconds ?? e.retryAfterSeconds ?? 60} s before sending another code.`;
-      if (d.state === 'failed' || d.reason === 'max_attempts') return 'Too many failed attempts: this verification has failed.';
       return errorWords(e);
+    case 'flow_failed':
+      return 'Too many failed attempts: this verification has failed.';
     case 'flow_expired':
       return 'This verification has expired. Start again.';
     case 'flow_state':
@@ -96,4 +102,4 @@ export function stepErrorWords(e: unknown): string {
 
 /** True when the error means the flow itself is over (refresh the view to show why). */
 export const endsFlow = (e: unknown) =>
-  e instanceof ApiError && (e.code === 'flow_expired' || (e.code === 'flow_state' && !!(e.details as { state?: string } | undefined)?.state) || (e.details as { state?: string } | undefined)?.state === 'failed' || (e.code === 'too_many_attempts' && (e.details as { reason?: string } | undefined)?.reason === 'max_attempts'));
+  e instanceof ApiError && (e.code === 'flow_expired' || (e.code === 'flow_state' && !!(e.details as { state?: string } | undefined)?.state) || (e.details as { state?: string } | undefined)?.state === 'failed' || e.code === 'flow_failed');
