@@ -3,7 +3,7 @@
  * Signing keys: round trip (the public JWK as JSON, the sealed private key as bytes), `current` is the
  * tenant's newest unretired key, `published` adds keys retired less than a day ago, all scoped by
  * tenant, and a kid is unique. API keys: only the hash is stored and found; `list`, `byId` and
- * `revoke` are scoped by tenant; a key is revoked once (also under parallel revokes); `touch` writes
+ * `revoke` are scoped by tenant; a key is revoked once (also under parallel revokes); `authenticate` writes
  * at most once a minute.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -135,16 +135,34 @@ describe.each(await backends())('signing and API keys conformance on %s', (backe
       expect(results.filter((r) => r !== undefined)).toHaveLength(1);
     });
 
-    it('touch records use at most once a minute', async () => {
+    it('authenticate records use at most once a minute', async () => {
       const t = await seedTenant(store);
-      const { row } = await apiKey(t.id);
+      const { row, keyHash } = await apiKey(t.id);
       const used = async () => (await store.apiKeys.byId(t.id, row.id))?.last_used_at?.getTime();
-      await store.apiKeys.touch(row.id, now);
+      expect(await store.apiKeys.authenticate(keyHash, now)).toEqual({ id: row.id, tenant_id: t.id, scopes: ['ivr'] });
       expect(await used()).toBe(now.getTime());
-      await store.apiKeys.touch(row.id, at(now, 30));
+      await store.apiKeys.authenticate(keyHash, at(now, 30));
       expect(await used()).toBe(now.getTime()); // within the minute: not written
-      await store.apiKeys.touch(row.id, at(now, 61));
+      await store.apiKeys.authenticate(keyHash, at(now, 61));
       expect(await used()).toBe(at(now, 61).getTime());
+    });
+
+    it('authenticate finds only an unrevoked key of an enabled, non-platform tenant, and writes nothing otherwise', async () => {
+      const t = await seedTenant(store);
+      const revoked = await apiKey(t.id);
+      await store.apiKeys.revoke(t.id, revoked.row.id, now);
+      expect(await store.apiKeys.authenticate(revoked.keyHash, at(now, 120))).toBeUndefined();
+      expect((await store.apiKeys.byId(t.id, revoked.row.id))?.last_used_at).toBeNull();
+      expect(await store.apiKeys.authenticate(hash32(), now)).toBeUndefined();
+      const platform = await seedTenant(store, { isPlatform: true });
+      const p = await apiKey(platform.id);
+      expect(await store.apiKeys.authenticate(p.keyHash, now)).toBeUndefined();
+      const closed = await seedTenant(store);
+      const c = await apiKey(closed.id);
+      expect((await store.apiKeys.authenticate(c.keyHash, now))?.id).toBe(c.row.id);
+      await store.db.updateTable('tenants').set({ disabled_at: now }).where('id', '=', closed.id).execute();
+      expect(await store.apiKeys.authenticate(c.keyHash, at(now, 120))).toBeUndefined();
+      expect((await store.apiKeys.byId(closed.id, c.row.id))?.last_used_at?.getTime()).toBe(now.getTime());
     });
   });
 });

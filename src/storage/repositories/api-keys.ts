@@ -1,9 +1,10 @@
 /**
  * Tenant API keys (the IVR authenticates with one). Only the SHA-256 of a key is stored; a lookup is
- * by that hash. Revoking sets revoked_at (the row stays listed); `touch` records use at most once a
- * minute so a busy IVR does not write on every request.
+ * by that hash. Revoking sets revoked_at (the row stays listed); `authenticate` finds a live key of
+ * an enabled tenant and records its use, at most once a minute (a busy IVR does not write its key's
+ * row on every request), in one statement.
  */
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Db } from '../db.js';
 import type { ApiKeysTable } from '../schema-verification.js';
 
@@ -45,13 +46,23 @@ export class ApiKeyRepo {
     return this.db.selectFrom('api_keys').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
   }
 
-  async touch(id: string, now: Date): Promise<void> {
+  /**
+   * One statement: the unrevoked key with this hash whose tenant is enabled and not the platform
+   * tenant, its use recorded when the last record is a minute old (or there is none).
+   */
+  async authenticate(keyHash: Buffer, now: Date): Promise<{ id: string; tenant_id: string; scopes: string[] } | undefined> {
     const minuteAgo = new Date(now.getTime() - 60_000);
-    await this.db
-      .updateTable('api_keys')
-      .set({ last_used_at: now })
-      .where('id', '=', id)
-      .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', minuteAgo)]))
-      .execute();
+    const r = await sql<{ id: string; tenant_id: string; scopes: string[] }>`
+      WITH k AS (
+        SELECT k.id, k.tenant_id, k.scopes, k.last_used_at
+        FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
+        WHERE k.key_hash = ${keyHash} AND k.revoked_at IS NULL AND t.disabled_at IS NULL AND NOT t.is_platform
+      ), used AS (
+        UPDATE api_keys SET last_used_at = ${now}
+        WHERE id IN (SELECT id FROM k WHERE last_used_at IS NULL OR last_used_at < ${minuteAgo})
+        RETURNING id
+      )
+      SELECT id, tenant_id, scopes FROM k`.execute(this.db);
+    return r.rows[0];
   }
 }
