@@ -61,8 +61,11 @@ export interface KindHooks<R> {
   done(c: AttemptContext & { recorded: Recorded; plan: SuccessPlan }): Promise<R>;
   /** The response when the right answer came again (nothing written but the refund). */
   already(c: AttemptContext): Promise<R>;
-  /** The error for a refused or failed answer. */
-  failure(c: { flow: FlowRecord; reason: ErrorReason; counted: boolean; method: string }): AppError;
+  /**
+   * The error for a refused or failed answer. `after` is the flow as the attempt left it (budget and
+   * ceremony slots), when the engine knows it (not after a race lost: another request moved it).
+   */
+  failure(c: { flow: FlowRecord; reason: ErrorReason; counted: boolean; method: string; after?: FlowRecord }): AppError;
 }
 
 export interface AttemptInput {
@@ -165,7 +168,8 @@ export class FlowEngine {
     if (!verdict.ok) {
       if (verdict.notCounted) {
         const refund = !verdict.spendsAttempt;
-        await refuse(verdict.reason, k.failure({ flow, reason: verdict.reason, counted: !refund, method: proven }), proven, refund);
+        const after = refund ? { ...flow, attempts_left: flow.attempts_left + 1 } : flow;
+        await refuse(verdict.reason, k.failure({ flow, reason: verdict.reason, counted: !refund, method: proven, after }), proven, refund);
       }
       const failuresBefore = claimed.counter?.failures ?? 0;
       await this.ports.flows.recordFailure({
@@ -176,7 +180,10 @@ export class FlowEngine {
         events: [this.event(k.attemptEvent(flow, proven, 'failure', { reason: verdict.reason }))],
         now,
       });
-      throw k.failure({ flow, reason: verdict.reason, counted: true, method: proven });
+      const ceremony = { ...flow.ceremony };
+      if (verdict.ceremony === null) delete ceremony[slot];
+      else if (verdict.ceremony) ceremony[slot] = verdict.ceremony;
+      throw k.failure({ flow, reason: verdict.reason, counted: true, method: proven, after: { ...flow, ceremony } });
     }
     if (verdict.already) {
       await this.ports.flows.release({ flowId: flow.id, counterSubject, refund: true, events: [], now });

@@ -17,7 +17,7 @@ import type { Origin, Services } from '../services/context.js';
 import type { FlowRecord } from '../engine/flow.js';
 import type { OtpSlot } from '../methods/otp/index.js';
 import type { Claimed } from '../storage/repositories/flow-claims.js';
-import { availableMethods, readVerification, verificationState, type Actor } from './verification.js';
+import { availableMethods, readVerification, verificationState, type Actor, type StepObserver } from './verification.js';
 import { checkCode, sendCode, type CodeChannel } from './verification-codes.js';
 import { checkPin } from './verification-knowledge.js';
 
@@ -164,10 +164,17 @@ function noticeFor(e: AppError, step: IvrStep): string | undefined {
  * code to the chosen on-file contact), a code, or star for a new code. Returns the next prompt.
  */
 export async function ivrDigits(s: Services, a: { tenantId: string; id: string; digits: string; actor: Actor; origin: Origin }): Promise<IvrReply> {
-  const p = plan(s, await readVerification(s, a.tenantId, a.id));
+  const read = await readVerification(s, a.tenantId, a.id);
+  const p = plan(s, read);
+  // the verification as the step left it (the step's own statements say it): no second read for the
+  // next prompt, except when a step was refused before its claim (the flow over, or a race lost)
+  let after: Claimed | undefined = p.step === 'done' ? read : undefined;
+  const observe: StepObserver = (o) => {
+    after = { ...o.claimed, flow: o.flow };
+  };
   const keyed = a.digits.replace(/[^0-9*#]/g, '');
   const digits = keyed.replace(/[#*]/g, '');
-  const ctx = { tenantId: a.tenantId, id: a.id, actor: a.actor, origin: a.origin };
+  const ctx = { tenantId: a.tenantId, id: a.id, actor: a.actor, origin: a.origin, observe };
   let accepted = false;
   let notice: string | undefined;
   let sent: IvrReply['sent'];
@@ -184,22 +191,32 @@ export async function ivrDigits(s: Services, a: { tenantId: string; id: string; 
   };
   try {
     if (p.step === 'pin') {
-      if (!digits) notice = 'We did not get your PIN.';
+      if (!digits) {
+        notice = 'We did not get your PIN.';
+        after = read;
+      }
       else await check(() => checkPin(s, { ...ctx, pin: digits }));
     } else if (p.step === 'choice') {
       const o = p.options.find((x) => x.digit === digits);
-      if (!o) notice = 'That is not one of the choices.';
+      if (!o) {
+        notice = 'That is not one of the choices.';
+        after = read;
+      }
       else await send(o, false);
     } else if (p.step === 'code') {
       if (keyed.startsWith('*') && !digits) await send(p.target, true);
-      else if (!digits) notice = 'We did not get the code.';
+      else if (!digits) {
+        notice = 'We did not get the code.';
+        after = read;
+      }
       else await check(() => checkCode(s, { ...ctx, code: digits }));
     }
   } catch (e) {
     if (!(e instanceof AppError)) throw e;
     notice = noticeFor(e, p.step);
   }
-  const next = await ivrPrompt(s, { tenantId: a.tenantId, id: a.id });
+  const now = s.clock();
+  const next = after ? render(after.flow, plan(s, after), now) : await ivrPrompt(s, { tenantId: a.tenantId, id: a.id });
   return {
     ...next,
     prompt: notice ? `${notice} ${next.prompt}` : next.prompt,

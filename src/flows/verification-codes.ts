@@ -19,11 +19,11 @@ import type { Origin, Services } from '../services/context.js';
 import { renderFrom } from '../services/templates.js';
 import { insertRows, writeChallenge } from '../storage/repositories/flow-records.js';
 import { outboxValues } from '../storage/repositories/outbox.js';
-import { recentlyChanged, rethrowing, verificationStep, type Actor } from './verification.js';
+import { recentlyChanged, rethrowing, verificationStep, type Actor, type StepObserver } from './verification.js';
 
 export type { CodeChannel };
 
-export async function sendCode(s: Services, a: { tenantId: string; id: string; contactId: string; channel: CodeChannel; actor: Actor; origin: Origin }) {
+export async function sendCode(s: Services, a: { tenantId: string; id: string; contactId: string; channel: CodeChannel; actor: Actor; origin: Origin; observe?: StepObserver }) {
   const now = s.clock();
   const isPerson = a.actor.type === 'user';
   // the per-destination key names the number or address itself (the same number on two customers
@@ -58,6 +58,7 @@ export async function sendCode(s: Services, a: { tenantId: string; id: string; c
   const v = c.flow;
   const masked = maskContact(contact.kind, contact.value);
   const refuse = async (e: AppError, reason: string, alert = false): Promise<never> => {
+    a.observe?.({ flow: v, claimed: c }); // refused: the flow stays as it was
     await audit(s, {
       tenantId: a.tenantId,
       type: alert ? 'verification.send_limit_alert' : 'verification.code_refused',
@@ -113,10 +114,11 @@ export async function sendCode(s: Services, a: { tenantId: string; id: string; c
     now,
   });
   if (!ok) throw new AppError('flow_state', { state: 'over' }, 'This verification is already over.');
+  a.observe?.({ flow: { ...v, ceremony: { ...v.ceremony, [OTP_SLOT]: slot as unknown as Record<string, unknown> } }, claimed: c });
   return { sent: true as const, channel: a.channel, contactId: contact.id, destination: masked, expiresAt: expiresAt.toISOString(), resendAvailableAt: new Date(now.getTime() + cooldownMs).toISOString() };
 }
 
-export function checkCode(s: Services, a: { tenantId: string; id: string; code: string; actor: Actor; origin: Origin }) {
+export function checkCode(s: Services, a: { tenantId: string; id: string; code: string; actor: Actor; origin: Origin; observe?: StepObserver }) {
   // any of the code methods checks the slot; the method recorded is the slot's channel
   return verificationStep(s, { ...a, method: s.methods.get('otp_sms')!, answer: { code: a.code } });
 }

@@ -132,9 +132,19 @@ export async function cancelVerification(s: Services, a: { tenantId: string; id:
 
 const MESSAGES: Record<string, string> = { pin: 'The PIN is not correct.', question: 'The answer is not correct.', totp: 'The authenticator code is not correct.' };
 
+/**
+ * The verification as a step left it, with what the step's claim read (policy, customer): lets the
+ * IVR say its next prompt without reading the flow again.
+ */
+export type StepObserver = (o: { flow: FlowRecord; claimed: Claimed }) => void;
+
 /** The kind's part of a verification step. */
-function hooks(s: Services, a: { tenantId: string; actor: Actor; origin: Origin }): KindHooks<VerificationView> {
+function hooks(s: Services, a: { tenantId: string; actor: Actor; origin: Origin; observe?: StepObserver | undefined }): KindHooks<VerificationView> {
   let assertion: string | undefined;
+  let claimed: Claimed | undefined;
+  const observe = (flow: FlowRecord, c: Claimed | undefined) => {
+    if (a.observe && c) a.observe({ flow, claimed: c });
+  };
   const sign = async (c: Claimed, methods: string[], now: Date) => {
     const f = c.flow;
     return signAssertion(s, {
@@ -162,6 +172,7 @@ function hooks(s: Services, a: { tenantId: string; actor: Actor; origin: Origin 
     kindNeeds: ['customer'],
     subject(c) {
       if (c.flow.kind !== 'verification' || !c.flow.subject_id) throw new AppError('not_found');
+      claimed = c;
       return { type: 'customer', id: c.flow.subject_id, tenantId: c.flow.tenant_id };
     },
     attemptEvent(f, method, outcome, data = {}) {
@@ -197,13 +208,17 @@ function hooks(s: Services, a: { tenantId: string; actor: Actor; origin: Origin 
           assertion = signed.jwt;
         }
       }
+      observe(f, c.claimed);
       return view(f, policy, s.methods.categoryOf, c.claimed.customer, c.now, assertion && f.state === 'completed' ? { assertion } : {});
     },
     async already(c) {
       // the claim's attempt was given back
-      return view({ ...c.flow, attempts_left: c.flow.attempts_left + 1 }, c.policy.verification, s.methods.categoryOf, c.claimed.customer, c.now);
+      const f = { ...c.flow, attempts_left: c.flow.attempts_left + 1 };
+      observe(f, c.claimed);
+      return view(f, c.policy.verification, s.methods.categoryOf, c.claimed.customer, c.now);
     },
-    failure({ flow, reason, method, counted }) {
+    failure({ flow, reason, method, counted, after }) {
+      if (after) observe(after, claimed);
       // an answer not counted (a replay, the right code again) was given its attempt back
       const left = Math.max(0, flow.attempts_left + (counted ? 0 : 1));
       if (reason === 'no_question_asked') return new AppError('flow_state', { reason }, 'Ask a question first.');
@@ -214,6 +229,6 @@ function hooks(s: Services, a: { tenantId: string; actor: Actor; origin: Origin 
 }
 
 /** One step of a verification: a method's answer checked by the engine. */
-export function verificationStep(s: Services, a: { tenantId: string; id: string; actor: Actor; origin: Origin; method: Method<unknown>; answer: unknown }): Promise<VerificationView> {
+export function verificationStep(s: Services, a: { tenantId: string; id: string; actor: Actor; origin: Origin; method: Method<unknown>; answer: unknown; observe?: StepObserver | undefined }): Promise<VerificationView> {
   return rethrowing(s.engine.attempt({ flowId: a.id, tenantId: a.tenantId, states: OPEN, method: a.method, answer: a.answer }, hooks(s, a)));
 }

@@ -5,6 +5,7 @@
  */
 import { Secret } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { twilioSignature } from '../../src/http/twiml.js';
 import { totpAt } from '../../src/methods/totp/core.js';
 import { api, enrollTotp, json, seed, STRONG, testApp, type TestApp } from '../helpers/app.js';
 import { callerFixture, lastCodeTo } from '../helpers/callers.js';
@@ -97,5 +98,65 @@ describe('SQL statements per caller-verification request', () => {
     const check = await a.post(`/v1/tenants/acme/verifications/${id}/codes/check`, { token: f.agent, body: { code: '000000' } });
     expect(check.statusCode).toBe(401);
     expect(count(check)).toBe(3);
+  });
+});
+
+describe('SQL statements per IVR request (API key and Twilio webhook)', () => {
+  const PUBLIC_URL = 'https://callwarden.example.test';
+  const TOKEN = 'statement-budget-twilio-token';
+  let t: TestApp;
+  let f: Awaited<ReturnType<typeof callerFixture>>;
+  let key: string;
+  beforeAll(async () => {
+    t = await testApp({ env: { CALLWARDEN_TWILIO_AUTH_TOKEN: TOKEN, CALLWARDEN_PUBLIC_URL: PUBLIC_URL } });
+    f = await callerFixture(t);
+    key = json(await api(t.app).post('/v1/tenants/acme/api-keys', { token: f.admin, body: { name: 'IVR', scopes: ['ivr'] } })).key;
+    // the tenant's first assertion in this process creates its signing key (counted above): a warm-up
+    const a = api(t.app);
+    const warm = json(await a.post('/v1/tenants/acme/verifications', { token: f.agent, body: { customerId: f.customerId, interactionId: 'call-warm-up' } })).id as string;
+    await a.post(`/v1/tenants/acme/verifications/${warm}/codes`, { token: f.agent, body: { contactId: f.emailId, channel: 'email' } });
+    const checked = await a.post(`/v1/tenants/acme/verifications/${warm}/codes/check`, { token: f.agent, body: { code: await lastCodeTo(t, 'dana@example.com') } });
+    expect(json(checked).state).toBe('verified');
+    t.clock.advance(61_000);
+  });
+  afterAll(() => t.close());
+
+  const ivr = (method: 'GET' | 'POST', url: string, body?: object) => t.app.inject({ method, url, headers: { authorization: `Bearer ${key}` }, ...(body ? { payload: body } : {}) });
+
+  it('the JSON step API: the key (1), the step decided from the stored flow (1), then the claim and the record (2)', async () => {
+    const started = await ivr('POST', '/v1/ivr/verifications', { callerAni: '+14155550134', interactionId: 'call-ivr-budget', attestation: 'A' });
+    expect(started.statusCode, started.body).toBe(201);
+    const id = json(started).verification.id as string;
+    const digits = (d: string) => ivr('POST', `/v1/ivr/verifications/${id}/digits`, { digits: d });
+    const prompt = await ivr('GET', `/v1/ivr/verifications/${id}/prompt`);
+    const wrongPin = await digits('111111#');
+    expect(json(wrongPin)).toMatchObject({ accepted: false, step: 'pin' });
+    const pin = await digits('480613#');
+    expect(json(pin)).toMatchObject({ accepted: true, step: 'choice' });
+    const choice = await digits('1');
+    expect(json(choice)).toMatchObject({ accepted: true, step: 'code' });
+    const code = await lastCodeTo(t, '+14155550134');
+    const wrongCode = await digits(code === '000000' ? '111111#' : '000000#');
+    expect(json(wrongCode)).toMatchObject({ accepted: false, step: 'code' });
+    const right = await digits(`${code}#`);
+    expect(json(right)).toMatchObject({ accepted: true, result: 'verified' });
+    // the next prompt comes from what the step's own statements left, never from a second read
+    expect({ prompt: count(prompt), wrongPin: count(wrongPin), pin: count(pin), choice: count(choice), wrongCode: count(wrongCode), right: count(right) })
+      .toEqual({ prompt: 2, wrongPin: 4, pin: 4, choice: 4, wrongCode: 4, right: 4 });
+  });
+
+  it('a Twilio webhook step: the tenant (1), the delivery receipt (1 + 1), the call\'s flow (1) and the step (claim + record)', async () => {
+    t.clock.advance(120_000);
+    const PATH = '/v1/ivr/twilio/acme/voice';
+    const base = { AccountSid: 'AC00000000000000000000000000000000', To: '+15005550006', Direction: 'inbound', CallStatus: 'in-progress', CallSid: 'CAbudget01', From: '+14155550134', StirVerstat: 'TN-Validation-Passed-A' };
+    const call = (params: Record<string, string>, path: string) =>
+      t.app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilioSignature(TOKEN, PUBLIC_URL + path, params) }, payload: new URLSearchParams(params).toString() });
+    const nextPath = (twiml: string) => `${PATH}?step=${/step=(\d+)/.exec(twiml)![1]}`;
+    const first = await call(base, PATH);
+    const pin = await call({ ...base, Digits: '480613' }, nextPath(first.body));
+    expect(pin.body).toMatch(/press 1/);
+    const again = await call({ ...base, Digits: '480613' }, nextPath(first.body));
+    expect(again.body).toBe(pin.body); // a repeated delivery: answered from its receipt
+    expect([count(pin), count(again)]).toEqual([6, 3]);
   });
 });

@@ -20,6 +20,7 @@ import { ivrDigits, ivrPrompt, type IvrPrompt } from '../../flows/ivr-script.js'
 import { startIvrVerification, stirAttestation } from '../../flows/ivr-start.js';
 import type { Actor } from '../../flows/verification.js';
 import type { Services } from '../../services/context.js';
+import type { TenantRow } from '../../storage/repositories/tenants.js';
 import { origin } from '../auth.js';
 import { ipLimited, type Limiters } from '../rate-limit.js';
 import { promptTwiml, sayAndHangUp, validTwilioSignature } from '../twiml.js';
@@ -40,6 +41,16 @@ export function nextStepUrl(publicUrl: string, url: string): string {
 }
 
 export function twilioVoiceRoutes(s: Services, limiters: Limiters): FastifyPluginAsyncZod {
+  // the tenant of a delivery, read once per request (by the receipt's key, then by the handler)
+  const tenants = new WeakMap<object, Promise<TenantRow | undefined>>();
+  const tenantOf = (req: { params: unknown }) => {
+    let t = tenants.get(req);
+    if (!t) {
+      t = s.store.tenants.bySlug((req.params as { tenant: string }).tenant.toLowerCase());
+      tenants.set(req, t);
+    }
+    return t;
+  };
   return async (app) => {
     app.addContentTypeParser(FORM, { parseAs: 'string', bodyLimit: 16 * 1024 }, (_req, body, done) => {
       done(null, Object.fromEntries(new URLSearchParams(body as string)));
@@ -57,10 +68,9 @@ export function twilioVoiceRoutes(s: Services, limiters: Limiters): FastifyPlugi
     // a step of a call, or a request with Twilio's idempotency token, is handled once; the number's
     // own URL without a token cannot tell a repeat from a new request and is handled every time
     const once = deliveredOnce(s, async (req) => {
-      const { tenant: slug } = req.params as { tenant: string };
       const { step } = req.query as { step?: number };
       const { CallSid } = req.body as { CallSid: string };
-      const tenant = await s.store.tenants.bySlug(slug.toLowerCase());
+      const tenant = await tenantOf(req);
       if (!tenant || tenant.is_platform || tenant.disabled_at) return undefined; // the handler answers 404
       const token = req.headers[IDEMPOTENCY_HEADER];
       const which = step ? `step:${step}` : typeof token === 'string' && token ? `token:${token.slice(0, 128)}` : undefined;
@@ -96,7 +106,7 @@ export function twilioVoiceRoutes(s: Services, limiters: Limiters): FastifyPlugi
         response: { 200: z.string().describe('TwiML') },
       },
     }, async (req, reply) => {
-      const tenant = await s.store.tenants.bySlug(req.params.tenant.toLowerCase());
+      const tenant = await tenantOf(req);
       if (!tenant || tenant.is_platform || tenant.disabled_at) throw new AppError('not_found');
       const b = req.body;
       const action = nextStepUrl(s.config.publicUrl, req.url);
