@@ -142,8 +142,8 @@ function render(v: FlowRecord, p: Plan, now: Date): IvrPrompt {
 }
 
 /** The prompt for the current step of a verification of the tenant. */
-export async function ivrPrompt(s: Services, a: { tenantId: string; id: string }): Promise<IvrPrompt> {
-  const c = await readVerification(s, a.tenantId, a.id);
+export async function ivrPrompt(s: Services, a: { tenantId: string; id: string; read?: Claimed }): Promise<IvrPrompt> {
+  const c = a.read ?? (await readVerification(s, a.tenantId, a.id));
   return render(c.flow, plan(s, c), s.clock());
 }
 
@@ -163,8 +163,9 @@ function noticeFor(e: AppError, step: IvrStep): string | undefined {
  * Applies keyed digits to the current step: a PIN (pound and star ignored), a menu choice (sends a
  * code to the chosen on-file contact), a code, or star for a new code. Returns the next prompt.
  */
-export async function ivrDigits(s: Services, a: { tenantId: string; id: string; digits: string; actor: Actor; origin: Origin }): Promise<IvrReply> {
-  const read = await readVerification(s, a.tenantId, a.id);
+/** `read`: the verification as the caller already read it (the Twilio webhook reads it by its CallSid). */
+export async function ivrDigits(s: Services, a: { tenantId: string; id: string; digits: string; actor: Actor; origin: Origin; read?: Claimed }): Promise<IvrReply> {
+  const read = a.read ?? (await readVerification(s, a.tenantId, a.id));
   const p = plan(s, read);
   // the verification as the step left it (the step's own statements say it): no second read for the
   // next prompt, except when a step was refused before its claim (the flow over, or a race lost)
@@ -174,7 +175,7 @@ export async function ivrDigits(s: Services, a: { tenantId: string; id: string; 
   };
   const keyed = a.digits.replace(/[^0-9*#]/g, '');
   const digits = keyed.replace(/[#*]/g, '');
-  const ctx = { tenantId: a.tenantId, id: a.id, actor: a.actor, origin: a.origin, observe };
+  const ctx = { tenantId: a.tenantId, id: read.flow.id, actor: a.actor, origin: a.origin, observe };
   let accepted = false;
   let notice: string | undefined;
   let sent: IvrReply['sent'];

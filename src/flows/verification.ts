@@ -112,6 +112,13 @@ export async function readVerification(s: Services, tenantId: string, id: string
   return c;
 }
 
+/** The latest verification of an interaction (a call), in one statement. */
+export async function interactionVerification(s: Services, tenantId: string, interactionId: string): Promise<VerificationView> {
+  const c = await s.store.flows.readLatestForInteraction(tenantId, interactionId, ['customer'], s.clock());
+  if (!c || c.flow.kind !== 'verification') throw new AppError('not_found');
+  return view(c.flow, s.engine.policy(c).verification, s.methods.categoryOf, c.customer, s.clock());
+}
+
 export async function getVerification(s: Services, tenantId: string, id: string): Promise<VerificationView> {
   const c = await readVerification(s, tenantId, id);
   return view(c.flow, s.engine.policy(c).verification, s.methods.categoryOf, c.customer, s.clock());

@@ -86,7 +86,7 @@ describe('Twilio voice webhooks', () => {
       expect(r.statusCode).toBe(403);
       expect(json(r)).toMatchObject({ code: 'forbidden', details: { reason: 'bad_signature' }, requestId: expect.any(String) });
     }
-    expect(await t.s.store.flows.latestForInteraction(f.tenantId, 'CAbad0001')).toBeUndefined();
+    expect(await t.s.store.flows.readLatestForInteraction(f.tenantId, 'CAbad0001', [], new Date()).then((c) => c?.flow)).toBeUndefined();
     const asJson = await t.app.inject({ method: 'POST', url: PATH, headers: { 'x-twilio-signature': sign(PUBLIC_URL + PATH, params) }, payload: params });
     expect(asJson.statusCode).toBe(415);
   });
@@ -97,9 +97,9 @@ describe('Twilio voice webhooks', () => {
     const withLevel = `${PATH}?level=high`;
     const r = await call({ ...base, CallSid: 'CAok0002', From: '+14155550134' }, { path: withLevel });
     expect(r.statusCode, r.body).toBe(200);
-    const v = await t.s.store.flows.latestForInteraction(f.tenantId, 'CAok0002');
+    const v = await t.s.store.flows.readLatestForInteraction(f.tenantId, 'CAok0002', [], new Date()).then((c) => c?.flow);
     expect(v).toMatchObject({ kind: 'verification', required_level: 'high', context: { channel: 'ivr', startedBy: { type: 'system' } } });
-    const first = await t.s.store.flows.latestForInteraction(f.tenantId, 'CAok0001');
+    const first = await t.s.store.flows.readLatestForInteraction(f.tenantId, 'CAok0001', [], new Date()).then((c) => c?.flow);
     expect(JSON.stringify(first!.context.risk)).toContain('partial attestation (B)');
   });
 

@@ -58,7 +58,7 @@ describe.each(BACKENDS)('storage conformance on %s', (backend) => {
       expect(await store.flows.byId(id)).toBeUndefined();
     });
 
-    it('inTenant is scoped by tenant (and kind); latestForInteraction returns the newest flow of the call', async () => {
+    it('inTenant is scoped by tenant (and kind); readLatestForInteraction returns the newest flow of the call', async () => {
       const { flow, tenant, now } = await seedFlow(store);
       const other = await seedTenant(store);
       expect((await store.flows.inTenant(tenant.id, flow.id))?.id).toBe(flow.id);
@@ -70,9 +70,9 @@ describe.each(BACKENDS)('storage conformance on %s', (backend) => {
       await mk(now);
       const newest = await mk(at(now, 5));
       await mk(at(now, 2));
-      expect((await store.flows.latestForInteraction(tenant.id, call))?.id).toBe(newest.id);
-      expect(await store.flows.latestForInteraction(other.id, call)).toBeUndefined();
-      expect(await store.flows.latestForInteraction(tenant.id, `none-${uniq()}`)).toBeUndefined();
+      expect((await store.flows.readLatestForInteraction(tenant.id, call, [], new Date()).then((c) => c?.flow))?.id).toBe(newest.id);
+      expect(await store.flows.readLatestForInteraction(other.id, call, [], new Date()).then((c) => c?.flow)).toBeUndefined();
+      expect(await store.flows.readLatestForInteraction(tenant.id, `none-${uniq()}`, [], new Date()).then((c) => c?.flow)).toBeUndefined();
     });
 
     it('cancel moves an open flow to canceled with its event; refused on completed, canceled, failed and expired flows', async () => {

@@ -111,7 +111,9 @@ export function twilioVoiceRoutes(s: Services, limiters: Limiters): FastifyPlugi
       const b = req.body;
       const action = nextStepUrl(s.config.publicUrl, req.url);
       const ref = { tenantId: tenant.id, actor: callActor(b.CallSid), origin: origin(req) };
-      const existing = await s.store.flows.latestForInteraction(tenant.id, b.CallSid);
+      // the call's verification with its policy and customer, in one statement
+      const found = await s.store.flows.readLatestForInteraction(tenant.id, b.CallSid, ['customer'], s.clock());
+      const existing = found && found.flow.kind === 'verification' ? found : undefined;
       let prompt: IvrPrompt | undefined;
       if (!existing) {
         try {
@@ -121,9 +123,9 @@ export function twilioVoiceRoutes(s: Services, limiters: Limiters): FastifyPlugi
           if (!(e instanceof AppError) || !['not_found', 'conflict', 'invalid_request'].includes(e.code)) throw e;
         }
       } else if (b.Digits) {
-        prompt = await ivrDigits(s, { ...ref, id: existing.id, digits: b.Digits });
+        prompt = await ivrDigits(s, { ...ref, id: existing.flow.id, digits: b.Digits, read: existing });
       } else {
-        prompt = await ivrPrompt(s, { tenantId: tenant.id, id: existing.id });
+        prompt = await ivrPrompt(s, { tenantId: tenant.id, id: existing.flow.id, read: existing });
       }
       return reply.type(TWIML).send(prompt ? promptTwiml(prompt, action) : sayAndHangUp(NOT_FOUND_TEXT));
     });

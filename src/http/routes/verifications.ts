@@ -7,7 +7,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../domain/errors.js';
-import { cancelVerification, getVerification, startVerification, type Actor } from '../../flows/verification.js';
+import { cancelVerification, getVerification, interactionVerification, startVerification, type Actor } from '../../flows/verification.js';
 import { checkCode, sendCode } from '../../flows/verification-codes.js';
 import { answerQuestion, askQuestion, checkPin } from '../../flows/verification-knowledge.js';
 import { checkTotp } from '../../flows/verification-totp.js';
@@ -58,9 +58,7 @@ export function verificationRoutes(s: Services, limiters: Limiters): FastifyPlug
       schema: { tags, summary: 'The latest verification of an interaction (for example one the IVR completed)', params: tenantParam.extend({ interactionId: z.string().min(1).max(200) }), response: { 200: viewOut, ...errors } },
     }, async (req) => {
       const tenantId = await scoped(req, req.params.tenant, 'verifications.read');
-      const v = await s.store.flows.latestForInteraction(tenantId, req.params.interactionId);
-      if (!v) throw new AppError('not_found');
-      return verificationOut(await getVerification(s, tenantId, v.id));
+      return verificationOut(await interactionVerification(s, tenantId, req.params.interactionId));
     });
 
     app.post('/v1/tenants/:tenant/verifications/:id/codes', {

@@ -53,6 +53,8 @@ export interface ClaimRequest {
   rateHits?: Array<{ name: string; key: RawBuilder<string>; windowMs: number; shards?: number }>;
   /** Read the flow whatever its state (no attempt spent, no state/expiry/budget check). */
   readOnly?: boolean;
+  /** With readOnly and tenantId: the tenant's newest flow of this interaction (a call) instead of `id`. */
+  interactionId?: string;
 }
 
 export interface Claimed {
@@ -134,7 +136,9 @@ export async function claimFlow(db: Db, r: ClaimRequest): Promise<Claimed | unde
     : sql``;
   const scope = sql`id = ${r.id} ${r.tenantId ? sql`AND tenant_id = ${r.tenantId}` : sql``} ${r.secretHash ? sql`AND secret_hash = ${r.secretHash}` : sql``}`;
   const flowCte = r.readOnly
-    ? sql`f AS (SELECT * FROM flows WHERE ${scope})`
+    ? r.interactionId && r.tenantId
+      ? sql`f AS (SELECT * FROM flows WHERE tenant_id = ${r.tenantId} AND interaction_id = ${r.interactionId} ORDER BY created_at DESC LIMIT 1)`
+      : sql`f AS (SELECT * FROM flows WHERE ${scope})`
     : r.spend
       ? sql`f AS (
           UPDATE flows SET attempts_left = attempts_left - 1, updated_at = ${r.now}

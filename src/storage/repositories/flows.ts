@@ -59,9 +59,12 @@ export class FlowRepo {
     return claimFlow(this.db, { id, tenantId, states: [], now, spend: false, readOnly: true, kindNeeds });
   }
 
-  latestForInteraction(tenantId: string, interactionId: string): Promise<FlowRecord | undefined> {
-    return this.db.selectFrom('flows').selectAll().where('tenant_id', '=', tenantId).where('interaction_id', '=', interactionId).orderBy('created_at', 'desc').limit(1).executeTakeFirst();
+  /** The tenant's newest flow of an interaction (a call), with what the kind needs, in one statement. */
+  readLatestForInteraction(tenantId: string, interactionId: string, kindNeeds: readonly KindNeed[], now: Date): Promise<Claimed | undefined> {
+    // the interaction names the flow (id unused)
+    return claimFlow(this.db, { id: '', tenantId, interactionId, states: [], now, spend: false, readOnly: true, kindNeeds });
   }
+
 
   /** Cancels a flow still in one of `states` (never a terminal one); undefined otherwise. */
   async cancel(tenantId: string, id: string, states: readonly string[], now: Date, events: AuditEvent[]): Promise<FlowRecord | undefined> {
