@@ -17,7 +17,8 @@ import type { Origin, Services } from '../services/context.js';
 import type { FlowRecord } from '../engine/flow.js';
 import type { OtpSlot } from '../methods/otp/index.js';
 import type { Claimed } from '../storage/repositories/flow-claims.js';
-import { availableMethods, readVerification, verificationState, type Actor, type StepObserver } from './verification.js';
+import { openRef, matches, sealRef, type StepRef } from './ivr-ref.js';
+import { availableMethods, readVerification, verificationState, type Actor, type StepGuard, type StepObserver } from './verification.js';
 import { checkCode, sendCode, type CodeChannel } from './verification-codes.js';
 import { checkPin } from './verification-knowledge.js';
 
@@ -43,6 +44,8 @@ export interface IvrPrompt {
   level: string;
   completedMethods: string[];
   attemptsLeft: number;
+  /** The step this prompt asks for, to send back with the digits (see ./ivr-ref.ts): the step is then taken without reading the flow first. */
+  ref?: string;
 }
 
 /** The answer to submitted digits: whether they were accepted, what to say first, and the next prompt. */
@@ -111,8 +114,24 @@ const DONE_TEXT: Record<IvrResult, string> = {
   transfer: 'We could not finish verifying you by phone. An agent will help you.',
 };
 
-function render(v: FlowRecord, p: Plan, now: Date): IvrPrompt {
-  const base = { verificationId: v.id, state: verificationState(v, now), level: v.required_level, completedMethods: v.completed_methods, attemptsLeft: Math.max(0, v.attempts_left) };
+/** What a plan's digits mean, for the prompt's ref. */
+function refOf(id: string, p: Plan): StepRef | undefined {
+  if (p.step === 'pin') return { id, step: 'pin' };
+  if (p.step === 'choice') return { id, step: 'choice', options: p.options.map((o) => ({ digit: o.digit, channel: o.channel, contactId: o.contactId })) };
+  if (p.step === 'code') return { id, step: 'code', target: { channel: p.target.channel, contactId: p.target.contactId } };
+  return undefined;
+}
+
+/** The plan a ref names (what its digits mean; the texts are said from the stored flow afterwards). */
+function planOfRef(r: StepRef): Plan {
+  if (r.step === 'choice') return { step: 'choice', options: (r.options ?? []).map((o) => ({ ...o, spoken: '' })) };
+  if (r.step === 'code') return { step: 'code', target: { digit: '*', channel: r.target!.channel, contactId: r.target!.contactId, spoken: '' }, digits: 0 };
+  return { step: 'pin' };
+}
+
+function render(s: Services, v: FlowRecord, p: Plan, now: Date): IvrPrompt {
+  const r = refOf(v.id, p);
+  const base = { verificationId: v.id, state: verificationState(v, now), level: v.required_level, completedMethods: v.completed_methods, attemptsLeft: Math.max(0, v.attempts_left), ...(r ? { ref: sealRef(s.aead, r) } : {}) };
   switch (p.step) {
     case 'pin':
       return { ...base, step: 'pin', prompt: 'Please enter your PIN, followed by the pound key.', expect: 'pin', finishOnKey: '#', maxDigits: 8, done: false };
@@ -144,7 +163,7 @@ function render(v: FlowRecord, p: Plan, now: Date): IvrPrompt {
 /** The prompt for the current step of a verification of the tenant. */
 export async function ivrPrompt(s: Services, a: { tenantId: string; id: string; read?: Claimed }): Promise<IvrPrompt> {
   const c = a.read ?? (await readVerification(s, a.tenantId, a.id));
-  return render(c.flow, plan(s, c), s.clock());
+  return render(s, c.flow, plan(s, c), s.clock());
 }
 
 /** What to tell the caller when a step was refused (never a detail an attacker could use). */
@@ -163,25 +182,42 @@ function noticeFor(e: AppError, step: IvrStep): string | undefined {
  * Applies keyed digits to the current step: a PIN (pound and star ignored), a menu choice (sends a
  * code to the chosen on-file contact), a code, or star for a new code. Returns the next prompt.
  */
-/** `read`: the verification as the caller already read it (the Twilio webhook reads it by its CallSid). */
-export async function ivrDigits(s: Services, a: { tenantId: string; id: string; digits: string; actor: Actor; origin: Origin; read?: Claimed }): Promise<IvrReply> {
-  const read = a.read ?? (await readVerification(s, a.tenantId, a.id));
-  const p = plan(s, read);
+/**
+ * `read`: the verification as the caller already read it (the Twilio webhook reads it by its
+ * CallSid); `ref`: the ref of the prompt these digits answer, which saves that read (the step's claim
+ * checks the flow still asks for that step; otherwise nothing is counted and the current prompt is said).
+ */
+export async function ivrDigits(s: Services, a: { tenantId: string; id: string; digits: string; actor: Actor; origin: Origin; read?: Claimed; ref?: string }): Promise<IvrReply> {
+  const opened = a.ref ? openRef(s.aead, a.ref) : undefined;
+  const ref = opened && opened.id === a.id ? opened : undefined;
+  const read = ref ? undefined : (a.read ?? (await readVerification(s, a.tenantId, a.id)));
+  const p = ref ? planOfRef(ref) : plan(s, read!);
   // the verification as the step left it (the step's own statements say it): no second read for the
   // next prompt, except when a step was refused before its claim (the flow over, or a race lost)
   let after: Claimed | undefined = p.step === 'done' ? read : undefined;
   const observe: StepObserver = (o) => {
     after = { ...o.claimed, flow: o.flow };
   };
+  // with a ref, the step's claim checks that the flow still asks for it (an attempt's claim has
+  // spent one of the budget by then, given back when refused)
+  const guard = (spent: boolean): StepGuard | undefined =>
+    ref &&
+    ((c) => {
+      const flow = spent ? { ...c.flow, attempts_left: c.flow.attempts_left + 1 } : c.flow;
+      const current = plan(s, { ...c, flow });
+      if (matches(ref, { step: current.step, ...(current.step === 'choice' ? { options: current.options } : {}), ...(current.step === 'code' ? { target: current.target } : {}) })) return;
+      observe({ flow, claimed: c });
+      throw new AppError('flow_state', { reason: 'flow_state' }, 'This step is not expected now.');
+    });
   const keyed = a.digits.replace(/[^0-9*#]/g, '');
   const digits = keyed.replace(/[#*]/g, '');
-  const ctx = { tenantId: a.tenantId, id: read.flow.id, actor: a.actor, origin: a.origin, observe };
+  const ctx = { tenantId: a.tenantId, id: read?.flow.id ?? a.id, actor: a.actor, origin: a.origin, observe };
   let accepted = false;
   let notice: string | undefined;
   let sent: IvrReply['sent'];
   let assertion: string | undefined;
   const send = async (t: Target, again: boolean) => {
-    const r = await sendCode(s, { ...ctx, contactId: t.contactId, channel: t.channel });
+    const r = await sendCode(s, { ...ctx, contactId: t.contactId, channel: t.channel, guard: guard(false) });
     sent = { channel: t.channel, destination: r.destination };
     notice = again ? 'We have sent a new code.' : 'Thank you.';
     accepted = true;
@@ -196,7 +232,7 @@ export async function ivrDigits(s: Services, a: { tenantId: string; id: string; 
         notice = 'We did not get your PIN.';
         after = read;
       }
-      else await check(() => checkPin(s, { ...ctx, pin: digits }));
+      else await check(() => checkPin(s, { ...ctx, pin: digits, guard: guard(true) }));
     } else if (p.step === 'choice') {
       const o = p.options.find((x) => x.digit === digits);
       if (!o) {
@@ -210,14 +246,14 @@ export async function ivrDigits(s: Services, a: { tenantId: string; id: string; 
         notice = 'We did not get the code.';
         after = read;
       }
-      else await check(() => checkCode(s, { ...ctx, code: digits }));
+      else await check(() => checkCode(s, { ...ctx, code: digits, guard: guard(true) }));
     }
   } catch (e) {
     if (!(e instanceof AppError)) throw e;
     notice = noticeFor(e, p.step);
   }
   const now = s.clock();
-  const next = after ? render(after.flow, plan(s, after), now) : await ivrPrompt(s, { tenantId: a.tenantId, id: a.id });
+  const next = after ? render(s, after.flow, plan(s, after), now) : await ivrPrompt(s, { tenantId: a.tenantId, id: a.id });
   return {
     ...next,
     prompt: notice ? `${notice} ${next.prompt}` : next.prompt,

@@ -19,11 +19,11 @@ import type { Origin, Services } from '../services/context.js';
 import { renderFrom } from '../services/templates.js';
 import { insertRows, writeChallenge } from '../storage/repositories/flow-records.js';
 import { outboxValues } from '../storage/repositories/outbox.js';
-import { recentlyChanged, rethrowing, verificationStep, type Actor, type StepObserver } from './verification.js';
+import { recentlyChanged, rethrowing, verificationStep, type Actor, type StepGuard, type StepObserver } from './verification.js';
 
 export type { CodeChannel };
 
-export async function sendCode(s: Services, a: { tenantId: string; id: string; contactId: string; channel: CodeChannel; actor: Actor; origin: Origin; observe?: StepObserver }) {
+export async function sendCode(s: Services, a: { tenantId: string; id: string; contactId: string; channel: CodeChannel; actor: Actor; origin: Origin; observe?: StepObserver; guard?: StepGuard }) {
   const now = s.clock();
   const isPerson = a.actor.type === 'user';
   // the per-destination key names the number or address itself (the same number on two customers
@@ -49,6 +49,7 @@ export async function sendCode(s: Services, a: { tenantId: string; id: string; c
     }),
     'other',
   );
+  a.guard?.(c);
   const contact = c.customer?.contacts.find((x) => x.id === a.contactId);
   if (!contact) throw new AppError('not_found', { contactId: a.contactId }, 'That is not an on-file contact of this customer.');
   const wantKind = a.channel === 'email' ? 'email' : 'phone';
@@ -118,7 +119,7 @@ export async function sendCode(s: Services, a: { tenantId: string; id: string; c
   return { sent: true as const, channel: a.channel, contactId: contact.id, destination: masked, expiresAt: expiresAt.toISOString(), resendAvailableAt: new Date(now.getTime() + cooldownMs).toISOString() };
 }
 
-export function checkCode(s: Services, a: { tenantId: string; id: string; code: string; actor: Actor; origin: Origin; observe?: StepObserver }) {
+export function checkCode(s: Services, a: { tenantId: string; id: string; code: string; actor: Actor; origin: Origin; observe?: StepObserver; guard?: StepGuard }) {
   // any of the code methods checks the slot; the method recorded is the slot's channel
   return verificationStep(s, { ...a, method: s.methods.get('otp_sms')!, answer: { code: a.code } });
 }

@@ -10,9 +10,9 @@ import { AppError } from '../domain/errors.js';
 import { QUESTION_SLOT, questionSlot } from '../methods/question/index.js';
 import type { Origin, Services } from '../services/context.js';
 import { writeChallenge } from '../storage/repositories/flow-records.js';
-import { rethrowing, verificationStep, type Actor, type StepObserver } from './verification.js';
+import { rethrowing, verificationStep, type Actor, type StepGuard, type StepObserver } from './verification.js';
 
-export function checkPin(s: Services, a: { tenantId: string; id: string; pin: string; actor: Actor; origin: Origin; observe?: StepObserver }) {
+export function checkPin(s: Services, a: { tenantId: string; id: string; pin: string; actor: Actor; origin: Origin; observe?: StepObserver; guard?: StepGuard }) {
   return verificationStep(s, { ...a, method: s.methods.get('pin')!, answer: { pin: a.pin } });
 }
 

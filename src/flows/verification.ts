@@ -146,7 +146,10 @@ const MESSAGES: Record<string, string> = { pin: 'The PIN is not correct.', quest
 export type StepObserver = (o: { flow: FlowRecord; claimed: Claimed }) => void;
 
 /** The kind's part of a verification step. */
-function hooks(s: Services, a: { tenantId: string; actor: Actor; origin: Origin; observe?: StepObserver | undefined }): KindHooks<VerificationView> {
+/** Checked on what the step's claim read, before the answer: throws (an AppError) to refuse the step unchecked and refunded. */
+export type StepGuard = (c: Claimed) => void;
+
+function hooks(s: Services, a: { tenantId: string; actor: Actor; origin: Origin; observe?: StepObserver | undefined; guard?: StepGuard | undefined }): KindHooks<VerificationView> {
   let assertion: string | undefined;
   let claimed: Claimed | undefined;
   const observe = (flow: FlowRecord, c: Claimed | undefined) => {
@@ -180,6 +183,7 @@ function hooks(s: Services, a: { tenantId: string; actor: Actor; origin: Origin;
     subject(c) {
       if (c.flow.kind !== 'verification' || !c.flow.subject_id) throw new AppError('not_found');
       claimed = c;
+      a.guard?.(c);
       return { type: 'customer', id: c.flow.subject_id, tenantId: c.flow.tenant_id };
     },
     attemptEvent(f, method, outcome, data = {}) {
@@ -236,6 +240,6 @@ function hooks(s: Services, a: { tenantId: string; actor: Actor; origin: Origin;
 }
 
 /** One step of a verification: a method's answer checked by the engine. */
-export function verificationStep(s: Services, a: { tenantId: string; id: string; actor: Actor; origin: Origin; method: Method<unknown>; answer: unknown; observe?: StepObserver | undefined }): Promise<VerificationView> {
+export function verificationStep(s: Services, a: { tenantId: string; id: string; actor: Actor; origin: Origin; method: Method<unknown>; answer: unknown; observe?: StepObserver | undefined; guard?: StepGuard | undefined }): Promise<VerificationView> {
   return rethrowing(s.engine.attempt({ flowId: a.id, tenantId: a.tenantId, states: OPEN, method: a.method, answer: a.answer }, hooks(s, a)));
 }

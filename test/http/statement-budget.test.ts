@@ -145,6 +145,33 @@ describe('SQL statements per IVR request (API key and Twilio webhook)', () => {
       .toEqual({ prompt: 2, wrongPin: 4, pin: 4, choice: 4, wrongCode: 4, right: 4 });
   });
 
+  it("with the prompt's ref sent back, a step is the key (1), the claim and the record (2): 3", async () => {
+    t.clock.advance(120_000);
+    const started = await ivr('POST', '/v1/ivr/verifications', { callerAni: '+14155550134', interactionId: 'call-ivr-budget-ref', attestation: 'A' });
+    expect(started.statusCode, started.body).toBe(201);
+    const id = json(started).verification.id as string;
+    let ref = json(started).prompt.ref as string;
+    const digits = async (d: string) => {
+      const r = await ivr('POST', `/v1/ivr/verifications/${id}/digits`, { digits: d, ref });
+      expect(r.statusCode, r.body).toBe(200);
+      ref = json(r).ref;
+      return r;
+    };
+    const wrongPin = await digits('111111#');
+    expect(json(wrongPin)).toMatchObject({ accepted: false, step: 'pin' });
+    const pin = await digits('480613#');
+    expect(json(pin)).toMatchObject({ accepted: true, step: 'choice' });
+    const choice = await digits('1');
+    expect(json(choice)).toMatchObject({ accepted: true, step: 'code' });
+    const code = await lastCodeTo(t, '+14155550134');
+    const wrongCode = await digits(code === '000000' ? '111111#' : '000000#');
+    expect(json(wrongCode)).toMatchObject({ accepted: false, step: 'code' });
+    const right = await digits(`${code}#`);
+    expect(json(right)).toMatchObject({ accepted: true, result: 'verified' });
+    expect(right.json().ref).toBeUndefined(); // done: nothing more to key
+    expect([wrongPin, pin, choice, wrongCode, right].map(count)).toEqual([3, 3, 3, 3, 3]);
+  });
+
   // the header is set before the route stores the delivery's answer (its onSend hook runs later): the
   // stored answer is the 6th statement of a step, and the repeat below proves it was stored
   it('a Twilio webhook step: the tenant, the receipt claimed, the call\'s flow with its customer, the claim and the record (5, then the answer stored)', async () => {

@@ -30,6 +30,7 @@ export const ivrPromptOut = z.object({
   level: z.string(),
   completedMethods: z.array(z.string()),
   attemptsLeft: z.number(),
+  ref: z.string().optional().describe('The step this prompt asks for: send it back with the digits, and the step is taken without reading the verification first (a stale one is refused unchecked, with the current prompt)'),
 });
 
 const replyOut = ivrPromptOut.extend({
@@ -94,9 +95,12 @@ export function ivrRoutes(s: Services, limiters: Limiters): FastifyPluginAsyncZo
         security,
         summary: 'Submit the digits the caller keyed for the current prompt',
         params: idParams,
-        body: z.object({ digits: z.string().regex(/^[0-9*#]{1,32}$/).describe('DTMF digits; # ends an entry, * alone asks for a new code') }),
+        body: z.object({
+          digits: z.string().regex(/^[0-9*#]{1,32}$/).describe('DTMF digits; # ends an entry, * alone asks for a new code'),
+          ref: z.string().max(2000).optional().describe('The `ref` of the prompt these digits answer'),
+        }),
         response: { 200: replyOut, ...errors },
       },
-    }, async (req) => ivrDigits(s, { tenantId: apiKeyOf(req).tenantId, id: req.params.id, digits: req.body.digits, actor: actor(req), origin: origin(req) }));
+    }, async (req) => ivrDigits(s, { tenantId: apiKeyOf(req).tenantId, id: req.params.id, digits: req.body.digits, ...(req.body.ref ? { ref: req.body.ref } : {}), actor: actor(req), origin: origin(req) }));
   };
 }

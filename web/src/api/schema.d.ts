@@ -1745,6 +1745,8 @@ export interface paths {
                                 }[];
                                 /** @description The text to speak */
                                 prompt: string;
+                                /** @description The step this prompt asks for: send it back with the digits, and the step is taken without reading the verification first (a stale one is refused unchecked, with the current prompt) */
+                                ref?: string;
                                 /**
                                  * @description When done; transfer: the flow stays pending for an agent
                                  * @enum {string}
@@ -1935,6 +1937,8 @@ export interface paths {
                     "application/json": {
                         /** @description DTMF digits; # ends an entry, * alone asks for a new code */
                         digits: string;
+                        /** @description The `ref` of the prompt these digits answer */
+                        ref?: string;
                     };
                 };
             };
@@ -1969,6 +1973,8 @@ export interface paths {
                             }[];
                             /** @description The text to speak */
                             prompt: string;
+                            /** @description The step this prompt asks for: send it back with the digits, and the step is taken without reading the verification first (a stale one is refused unchecked, with the current prompt) */
+                            ref?: string;
                             /**
                              * @description When done; transfer: the flow stays pending for an agent
                              * @enum {string}
@@ -2123,6 +2129,8 @@ export interface paths {
                             }[];
                             /** @description The text to speak */
                             prompt: string;
+                            /** @description The step this prompt asks for: send it back with the digits, and the step is taken without reading the verification first (a stale one is refused unchecked, with the current prompt) */
+                            ref?: string;
                             /**
                              * @description When done; transfer: the flow stays pending for an agent
                              * @enum {string}
