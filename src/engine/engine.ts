@@ -88,7 +88,7 @@ export class FlowEngine {
     return this.ports.event(e);
   }
 
-  policy(c: Claimed): Policy {
+  policy(c: Pick<Claimed, 'flow' | 'policy'>): Policy {
     return this.ports.policy(c.flow.tenant_id, c.policy.version, c.policy.raw);
   }
 

@@ -18,7 +18,7 @@ import type { FlowRecord } from '../engine/flow.js';
 import type { OtpSlot } from '../methods/otp/index.js';
 import type { Claimed } from '../storage/repositories/flow-claims.js';
 import { openRef, matches, sealRef, type StepRef } from './ivr-ref.js';
-import { availableMethods, readVerification, verificationState, type Actor, type StepGuard, type StepObserver } from './verification.js';
+import { availableMethods, readVerification, verificationState, type Actor, type StepGuard, type StepObserver, type VerificationSnapshot } from './verification.js';
 import { checkCode, sendCode, type CodeChannel } from './verification-codes.js';
 import { checkPin } from './verification-knowledge.js';
 
@@ -71,7 +71,7 @@ const CHANNELS: Array<[string, CodeChannel, CallerMethod]> = [['1', 'sms', 'otp_
 /** How a destination is named to the caller: the last four digits of a phone, never an address. */
 const spoken = (kind: 'phone' | 'email', masked: string) => (kind === 'phone' ? `your phone number ending in ${masked.slice(-4).split('').join(' ')}` : 'your email address');
 
-function plan(s: Services, c: Claimed): Plan {
+function plan(s: Services, c: VerificationSnapshot): Plan {
   const now = s.clock();
   const v = c.flow;
   const state = verificationState(v, now);
@@ -161,7 +161,7 @@ function render(s: Services, v: FlowRecord, p: Plan, now: Date): IvrPrompt {
 }
 
 /** The prompt for the current step of a verification of the tenant. */
-export async function ivrPrompt(s: Services, a: { tenantId: string; id: string; read?: Claimed }): Promise<IvrPrompt> {
+export async function ivrPrompt(s: Services, a: { tenantId: string; id: string; read?: VerificationSnapshot }): Promise<IvrPrompt> {
   const c = a.read ?? (await readVerification(s, a.tenantId, a.id));
   return render(s, c.flow, plan(s, c), s.clock());
 }

@@ -8,7 +8,7 @@ import { AppError } from '../domain/errors.js';
 import type { Origin, Services } from '../services/context.js';
 import type { CustomerRow } from '../storage/repositories/customers.js';
 import { ivrPrompt, type IvrPrompt } from './ivr-script.js';
-import { startVerification, type Actor, type VerificationView } from './verification.js';
+import { beginVerification, type Actor, type VerificationView } from './verification.js';
 
 export interface CallerLookup {
   customerId?: string;
@@ -55,7 +55,7 @@ export async function startIvrVerification(
   a: { tenantId: string; lookup: CallerLookup; interactionId: string; level?: string; attestation?: 'A' | 'B' | 'C' | null; locale?: string; actor: Actor; origin: Origin },
 ): Promise<{ verification: VerificationView; prompt: IvrPrompt }> {
   const customer = await findCaller(s, a.tenantId, a.lookup);
-  const verification = await startVerification(s, {
+  const { view: verification, state } = await beginVerification(s, {
     tenantId: a.tenantId,
     customerId: customer.id,
     interactionId: a.interactionId,
@@ -67,5 +67,6 @@ export async function startIvrVerification(
     ...(a.locale ? { locale: a.locale } : {}),
     origin: a.origin,
   });
-  return { verification, prompt: await ivrPrompt(s, { tenantId: a.tenantId, id: verification.id }) };
+  // the first prompt from the flow just written (no read)
+  return { verification, prompt: await ivrPrompt(s, { tenantId: a.tenantId, id: verification.id, read: state }) };
 }

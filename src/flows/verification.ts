@@ -46,10 +46,17 @@ export async function rethrowing<T>(p: Promise<T>, step: 'check' | 'other' = 'ch
   }
 }
 
-export async function startVerification(
-  s: Services,
-  a: { tenantId: string; customerId: string; interactionId: string; level?: string; channel: 'agent' | 'ivr'; actor: Actor; callerAni?: string | null; attestation?: 'A' | 'B' | 'C' | null; locale?: string | null; origin: Origin },
-): Promise<VerificationView> {
+type StartInput = { tenantId: string; customerId: string; interactionId: string; level?: string; channel: 'agent' | 'ivr'; actor: Actor; callerAni?: string | null; attestation?: 'A' | 'B' | 'C' | null; locale?: string | null; origin: Origin };
+
+/** What a step needs to know of a verification: the flow, the policy it runs under and the customer's overview. */
+export type VerificationSnapshot = Pick<Claimed, 'flow' | 'policy' | 'customer'>;
+
+export async function startVerification(s: Services, a: StartInput): Promise<VerificationView> {
+  return (await beginVerification(s, a)).view;
+}
+
+/** Starts a verification (2 statements: the read for the start, then the flow and its event); also returns its state for an IVR prompt. */
+export async function beginVerification(s: Services, a: StartInput): Promise<{ view: VerificationView; state: VerificationSnapshot }> {
   const locale = a.locale ? (normalizeLocale(a.locale) ?? fail('invalid_request', { field: 'locale' }, 'Not a language tag (en, es, fr-CA).')) : null;
   const now = s.clock();
   const ani = a.callerAni ?? null;
@@ -102,7 +109,7 @@ export async function startVerification(
     },
     [started],
   );
-  return view(f, policy, s.methods.categoryOf, customer, now);
+  return { view: view(f, policy, s.methods.categoryOf, customer, now), state: { flow: f, policy: read.policy, customer } };
 }
 
 /** One statement: the flow (any state), the policy and the customer's overview. */

@@ -126,6 +126,9 @@ describe('SQL statements per IVR request (API key and Twilio webhook)', () => {
   it('the JSON step API: the key (1), the step decided from the stored flow (1), then the claim and the record (2)', async () => {
     const started = await ivr('POST', '/v1/ivr/verifications', { callerAni: '+14155550134', interactionId: 'call-ivr-budget', attestation: 'A' });
     expect(started.statusCode, started.body).toBe(201);
+    // the key, the caller found by the calling number, the start's read, the flow with its event
+    // (the first prompt comes from the flow just written)
+    expect(count(started)).toBe(4);
     const id = json(started).verification.id as string;
     const digits = (d: string) => ivr('POST', `/v1/ivr/verifications/${id}/digits`, { digits: d });
     const prompt = await ivr('GET', `/v1/ivr/verifications/${id}/prompt`);
