@@ -123,56 +123,40 @@ describe('SQL statements per IVR request (API key and Twilio webhook)', () => {
 
   const ivr = (method: 'GET' | 'POST', url: string, body?: object) => t.app.inject({ method, url, headers: { authorization: `Bearer ${key}` }, ...(body ? { payload: body } : {}) });
 
-  it('the JSON step API: the key (1), the step decided from the stored flow (1), then the claim and the record (2)', async () => {
-    const started = await ivr('POST', '/v1/ivr/verifications', { callerAni: '+14155550134', interactionId: 'call-ivr-budget', attestation: 'A' });
-    expect(started.statusCode, started.body).toBe(201);
-    // the key, the caller found by the calling number, the start's read, the flow with its event
-    // (the first prompt comes from the flow just written)
-    expect(count(started)).toBe(4);
-    const id = json(started).verification.id as string;
-    const digits = (d: string) => ivr('POST', `/v1/ivr/verifications/${id}/digits`, { digits: d });
-    const prompt = await ivr('GET', `/v1/ivr/verifications/${id}/prompt`);
-    const wrongPin = await digits('111111#');
-    expect(json(wrongPin)).toMatchObject({ accepted: false, step: 'pin' });
-    const pin = await digits('480613#');
-    expect(json(pin)).toMatchObject({ accepted: true, step: 'choice' });
-    const choice = await digits('1');
-    expect(json(choice)).toMatchObject({ accepted: true, step: 'code' });
-    const code = await lastCodeTo(t, '+14155550134');
-    const wrongCode = await digits(code === '000000' ? '111111#' : '000000#');
-    expect(json(wrongCode)).toMatchObject({ accepted: false, step: 'code' });
-    const right = await digits(`${code}#`);
-    expect(json(right)).toMatchObject({ accepted: true, result: 'verified' });
-    // the next prompt comes from what the step's own statements left, never from a second read
-    expect({ prompt: count(prompt), wrongPin: count(wrongPin), pin: count(pin), choice: count(choice), wrongCode: count(wrongCode), right: count(right) })
-      .toEqual({ prompt: 2, wrongPin: 4, pin: 4, choice: 4, wrongCode: 4, right: 4 });
-  });
-
-  it("with the prompt's ref sent back, a step is the key (1), the claim and the record (2): 3", async () => {
+  /** A whole IVR call (wrong PIN, PIN, menu, wrong code, code), with or without the prompts' refs: the statements of each request. */
+  async function ivrCall(interactionId: string, withRef: boolean) {
     t.clock.advance(120_000);
-    const started = await ivr('POST', '/v1/ivr/verifications', { callerAni: '+14155550134', interactionId: 'call-ivr-budget-ref', attestation: 'A' });
+    const started = await ivr('POST', '/v1/ivr/verifications', { callerAni: '+14155550134', interactionId, attestation: 'A' });
     expect(started.statusCode, started.body).toBe(201);
     const id = json(started).verification.id as string;
     let ref = json(started).prompt.ref as string;
-    const digits = async (d: string) => {
-      const r = await ivr('POST', `/v1/ivr/verifications/${id}/digits`, { digits: d, ref });
+    const prompt = await ivr('GET', `/v1/ivr/verifications/${id}/prompt`);
+    const digits = async (d: string, expected: object) => {
+      const r = await ivr('POST', `/v1/ivr/verifications/${id}/digits`, { digits: d, ...(withRef ? { ref } : {}) });
       expect(r.statusCode, r.body).toBe(200);
+      expect(json(r)).toMatchObject(expected);
       ref = json(r).ref;
-      return r;
+      return count(r);
     };
-    const wrongPin = await digits('111111#');
-    expect(json(wrongPin)).toMatchObject({ accepted: false, step: 'pin' });
-    const pin = await digits('480613#');
-    expect(json(pin)).toMatchObject({ accepted: true, step: 'choice' });
-    const choice = await digits('1');
-    expect(json(choice)).toMatchObject({ accepted: true, step: 'code' });
+    const wrongPin = await digits('111111#', { accepted: false, step: 'pin' });
+    const pin = await digits('480613#', { accepted: true, step: 'choice' });
+    const choice = await digits('1', { accepted: true, step: 'code' });
     const code = await lastCodeTo(t, '+14155550134');
-    const wrongCode = await digits(code === '000000' ? '111111#' : '000000#');
-    expect(json(wrongCode)).toMatchObject({ accepted: false, step: 'code' });
-    const right = await digits(`${code}#`);
-    expect(json(right)).toMatchObject({ accepted: true, result: 'verified' });
-    expect(right.json().ref).toBeUndefined(); // done: nothing more to key
-    expect([wrongPin, pin, choice, wrongCode, right].map(count)).toEqual([3, 3, 3, 3, 3]);
+    const wrongCode = await digits(code === '000000' ? '111111#' : '000000#', { accepted: false, step: 'code' });
+    const right = await digits(`${code}#`, { accepted: true, result: 'verified' });
+    expect(ref).toBeUndefined(); // done: nothing more to key
+    return { start: count(started), prompt: count(prompt), wrongPin, pin, choice, wrongCode, right };
+  }
+
+  it('the JSON step API: the key (1), the step decided from the stored flow (1), then the claim and the record (2)', async () => {
+    // start: the key, the caller found by the calling number, the start's read, the flow with its
+    // event (the first prompt comes from the flow just written); every step's next prompt comes from
+    // what the step's own statements left, never from a second read
+    expect(await ivrCall('call-ivr-budget', false)).toEqual({ start: 4, prompt: 2, wrongPin: 4, pin: 4, choice: 4, wrongCode: 4, right: 4 });
+  });
+
+  it("with the prompt's ref sent back, a step is the key (1), the claim and the record (2): 3", async () => {
+    expect(await ivrCall('call-ivr-budget-ref', true)).toEqual({ start: 4, prompt: 2, wrongPin: 3, pin: 3, choice: 3, wrongCode: 3, right: 3 });
   });
 
   // the header is set before the route stores the delivery's answer (its onSend hook runs later): the
