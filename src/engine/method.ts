@@ -93,6 +93,46 @@ export interface VerifyInput<A> {
   now: Date;
 }
 
+/** What a method's availability is judged on: what is known of the subject (from the claim's read). */
+export interface SubjectFacts {
+  /** Kinds of the subject's active credentials ('totp', 'recovery_code', ...). */
+  credentialKinds: readonly string[];
+  /** Staff: a password is set. */
+  hasPassword?: boolean;
+  /** Customers: a PIN is set, security questions on file, on-file contacts by kind. */
+  hasPin?: boolean;
+  questionCount?: number;
+  contactKinds?: readonly ('phone' | 'email')[];
+}
+
+export interface ChallengeInput {
+  flow: FlowRecord;
+  policy: Policy;
+  now: Date;
+  /** This method's ceremony slot now. */
+  ceremony: CeremonySlot | undefined;
+  loaded: Loaded;
+  /** What the challenge is for, by method: a code's contact and channel. */
+  params: Record<string, unknown>;
+}
+
+/** A server-held challenge: kept in the flow's ceremony slot, never sent; what goes out is `deliver` or `show`. */
+export interface Challenge {
+  ceremony: CeremonySlot;
+  /** A secret to deliver out of band through the outbox (a one-time code), never shown to whoever asked. */
+  deliver?: { secret: string; expiresAt: Date };
+  /** What to show whoever asked (a security question's text). */
+  show?: Record<string, unknown>;
+  /** Where the answer comes from: the client that asked, or a device or another party (the flow then awaits it). */
+  answerFrom: 'client' | 'device';
+}
+
+/** Binding a new credential of the method's kind (a pending one, confirmed by its first answer). */
+export interface MethodEnrollment<D = unknown, R = unknown> {
+  begin(subject: { tenantId: string; type: SubjectType; id: string }, o: { account: string; issuer?: string; label?: string; now: Date }): Promise<{ pendingId: string; display: D }>;
+  confirm(subject: { tenantId: string; type: SubjectType; id: string }, pendingId: string, answer: R, now: Date): Promise<{ ok: true; credentialId: string } | { ok: false; reason: ErrorReason }>;
+}
+
 export interface Method<A = unknown> {
   /** Stable name recorded on flows, sessions and events ("pwd", "totp", "otp_sms", ...). */
   kind: string;
@@ -104,5 +144,11 @@ export interface Method<A = unknown> {
   /** The ceremony slot this method uses (methods of one family may share one, e.g. the code channels). */
   slot?: string;
   needs: readonly Need[];
+  /** Whether the subject can use the method at all (a password or PIN set, a credential bound, a contact on file). */
+  available(subject: SubjectFacts): boolean;
+  /** The server-held challenge, for methods that have one (a code to send, a question to ask). */
+  challenge?(input: ChallengeInput): Challenge;
   verify(input: VerifyInput<A>): Promise<Verdict>;
+  /** Binding a new credential, for methods that bind one (an authenticator app). */
+  enrollment?: MethodEnrollment;
 }

@@ -83,7 +83,7 @@ function plan(s: Services, c: VerificationSnapshot): Plan {
   if (before.satisfied) return { step: 'done', result: 'verified' };
   // a method helps when it meets one more requirement of some alternative of the level
   const helps = (m: CallerMethod) => !completed.includes(m) && evaluateLevel(policy, v.required_level, [...completed, m], s.methods.categoryOf).alternatives.some((a, i) => a.met.length > before.alternatives[i]!.met.length);
-  const available = availableMethods(c.customer, policy, now);
+  const available = availableMethods(s.methods, c.customer, policy, now);
   const contactOf = (m: CallerMethod) => available.find((a) => a.method === m)?.contacts?.find((x) => x.eligible);
 
   const last = v.ceremony.otp as unknown as OtpSlot | undefined;

@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { maskContact } from '../customers/masking.js';
 import { AppError } from '../domain/errors.js';
-import { otpChallenge, OTP_SLOT, type CodeChannel, type OtpSlot } from '../methods/otp/index.js';
+import { OTP_SLOT, type CodeChannel, type OtpSlot } from '../methods/otp/index.js';
 import { audit, eventRecord } from '../services/audit-log.js';
 import type { Origin, Services } from '../services/context.js';
 import { renderFrom } from '../services/templates.js';
@@ -88,7 +88,9 @@ export async function sendCode(s: Services, a: { tenantId: string; id: string; c
   const tenant = c.rates.tenant!;
   if (tenant.count > vp.limits.sendsPerTenantPerMinute) await refuse(new AppError('rate_limited', { retryAfterSeconds: retry(tenant), reason: 'tenant_limit' }), 'tenant_limit', true);
 
-  const { slot, code, expiresAt } = otpChallenge(s.aead, { flowId: v.id, contactId: contact.id, channel: a.channel, policy, now });
+  const challenge = s.methods.get(`otp_${a.channel}`)!.challenge!({ flow: v, policy, now, ceremony: last as unknown as Record<string, unknown> | undefined, loaded: c.loaded, params: { contactId: contact.id } });
+  const slot = challenge.ceremony;
+  const { secret: code, expiresAt } = challenge.deliver!;
   const locale = (v.context.locale as string | null | undefined) ?? null;
   const text = renderFrom(c.template, { template: 'verification_code', channel: a.channel, locale, vars: { code: a.channel === 'voice' ? code.split('').join(' ') : code, minutes: vp.code.ttlMinutes } });
   const sent = eventRecord(s, {

@@ -5,7 +5,8 @@
  * attempts left and the risk breakdown. Pure: everything comes from what the claim read.
  */
 import { maskContact } from '../customers/masking.js';
-import { evaluateLevel, type CallerMethod, type CategoryOf, type LevelStatus, type VerificationPolicy } from '../domain/verification-policy.js';
+import { evaluateLevel, type CallerMethod, type LevelStatus, type VerificationPolicy } from '../domain/verification-policy.js';
+import type { MethodRegistry } from '../engine/registry.js';
 import { derivedState, failedAttempts, type FlowRecord } from '../engine/flow.js';
 import type { CustomerOverview } from '../storage/repositories/flow-claims.js';
 import { withFailedAttempts, type Risk } from './verification-risk.js';
@@ -59,31 +60,39 @@ export function recentlyChanged(c: { changedAt: Date }, customerCreatedAt: Date,
   return c.changedAt.getTime() > customerCreatedAt.getTime() && now.getTime() - c.changedAt.getTime() < policy.contactChangeWindowDays * DAY;
 }
 
-/** Methods this customer can use now, with the contacts eligible for codes. */
-export function availableMethods(c: CustomerOverview | undefined, policy: VerificationPolicy, now: Date): AvailableMethod[] {
+/** The method registry as a verification reads it: which methods serve customers, and each one's traits. */
+export type CallerMethods = Pick<MethodRegistry, 'kinds' | 'get' | 'categoryOf'>;
+
+/**
+ * Methods this customer can use now (each method says whether it is available to the customer), in
+ * the registry's order, with the on-file contacts a code method can send to (eligible or why not).
+ */
+export function availableMethods(methods: CallerMethods, c: CustomerOverview | undefined, policy: VerificationPolicy, now: Date): AvailableMethod[] {
   if (!c) return [];
   const described = c.contacts.map((x) => {
     const recent = recentlyChanged(x, c.createdAt, policy, now);
     return { id: x.id, kind: x.kind, masked: maskContact(x.kind, x.value), eligible: !recent, ...(recent ? { reason: 'changed recently' } : {}) };
   });
-  const phones = described.filter((x) => x.kind === 'phone');
-  const emails = described.filter((x) => x.kind === 'email');
-  const out: AvailableMethod[] = [];
-  if (phones.length) out.push({ method: 'otp_sms', contacts: phones }, { method: 'otp_voice', contacts: phones });
-  if (emails.length) out.push({ method: 'otp_email', contacts: emails });
-  if (c.credentialKinds.includes('totp')) out.push({ method: 'totp' });
-  if (c.hasPin) out.push({ method: 'pin' });
-  if (c.questionCount > 0) out.push({ method: 'question' });
-  return out;
+  const facts = { credentialKinds: c.credentialKinds, hasPin: c.hasPin, questionCount: c.questionCount, contactKinds: [...new Set(c.contacts.map((x) => x.kind))] };
+  return methods
+    .kinds('customer')
+    .filter((kind) => methods.get(kind)!.available(facts))
+    .map((kind) => {
+      const m = methods.get(kind)!;
+      // a method that sends a challenge out of band names where it can go
+      if (m.slot !== 'otp') return { method: kind as CallerMethod };
+      const wants = kind === 'otp_email' ? 'email' : 'phone';
+      return { method: kind as CallerMethod, contacts: described.filter((x) => x.kind === wants) };
+    });
 }
 
 export const ctx = (f: FlowRecord) => f.context as { channel?: 'agent' | 'ivr'; startedBy?: Actor; risk?: Risk; locale?: string | null };
 
-/** `categoryOf` is the method registry's (a method's category is its own trait). */
-export function view(f: FlowRecord, policy: VerificationPolicy, categoryOf: CategoryOf, customer: CustomerOverview | undefined, now: Date, extra: { assertion?: string } = {}): VerificationView {
+/** `methods` is the registry (a method's category and availability are its own). */
+export function view(f: FlowRecord, policy: VerificationPolicy, methods: CallerMethods, customer: CustomerOverview | undefined, now: Date, extra: { assertion?: string } = {}): VerificationView {
   const state = verificationState(f, now);
   const c = ctx(f);
-  const status = policy.levels[f.required_level] ? evaluateLevel(policy, f.required_level, f.completed_methods, categoryOf) : { level: f.required_level, satisfied: false, alternatives: [] };
+  const status = policy.levels[f.required_level] ? evaluateLevel(policy, f.required_level, f.completed_methods, methods.categoryOf) : { level: f.required_level, satisfied: false, alternatives: [] };
   return {
     id: f.id,
     customerId: f.subject_id!,
@@ -94,7 +103,7 @@ export function view(f: FlowRecord, policy: VerificationPolicy, categoryOf: Cate
     requestedLevel: f.requested_level ?? f.required_level,
     completedMethods: f.completed_methods,
     status,
-    available: state === 'pending' ? availableMethods(customer, policy, now) : [],
+    available: state === 'pending' ? availableMethods(methods, customer, policy, now) : [],
     attemptsLeft: Math.max(0, f.attempts_left),
     // failed attempts from the flow's own initial budget, not the policy in force now
     risk: withFailedAttempts(c.risk ?? { score: 0, level: 'low', signals: [] }, failedAttempts(f)),

@@ -109,7 +109,7 @@ export async function beginVerification(s: Services, a: StartInput): Promise<{ v
     },
     [started],
   );
-  return { view: view(f, policy, s.methods.categoryOf, customer, now), state: { flow: f, policy: read.policy, customer } };
+  return { view: view(f, policy, s.methods, customer, now), state: { flow: f, policy: read.policy, customer } };
 }
 
 /** One statement: the flow (any state), the policy and the customer's overview. */
@@ -123,12 +123,12 @@ export async function readVerification(s: Services, tenantId: string, id: string
 export async function interactionVerification(s: Services, tenantId: string, interactionId: string): Promise<VerificationView> {
   const c = await s.store.flows.readLatestForInteraction(tenantId, interactionId, ['customer'], s.clock());
   if (!c || c.flow.kind !== 'verification') throw new AppError('not_found');
-  return view(c.flow, s.engine.policy(c).verification, s.methods.categoryOf, c.customer, s.clock());
+  return view(c.flow, s.engine.policy(c).verification, s.methods, c.customer, s.clock());
 }
 
 export async function getVerification(s: Services, tenantId: string, id: string): Promise<VerificationView> {
   const c = await readVerification(s, tenantId, id);
-  return view(c.flow, s.engine.policy(c).verification, s.methods.categoryOf, c.customer, s.clock());
+  return view(c.flow, s.engine.policy(c).verification, s.methods, c.customer, s.clock());
 }
 
 export async function cancelVerification(s: Services, a: { tenantId: string; id: string; actor: Actor; origin: Origin }): Promise<VerificationView> {
@@ -227,13 +227,13 @@ function hooks(s: Services, a: { tenantId: string; actor: Actor; origin: Origin;
         }
       }
       observe(f, c.claimed);
-      return view(f, policy, s.methods.categoryOf, c.claimed.customer, c.now, assertion && f.state === 'completed' ? { assertion } : {});
+      return view(f, policy, s.methods, c.claimed.customer, c.now, assertion && f.state === 'completed' ? { assertion } : {});
     },
     async already(c) {
       // the claim's attempt was given back
       const f = { ...c.flow, attempts_left: c.flow.attempts_left + 1 };
       observe(f, c.claimed);
-      return view(f, c.policy.verification, s.methods.categoryOf, c.claimed.customer, c.now);
+      return view(f, c.policy.verification, s.methods, c.claimed.customer, c.now);
     },
     failure({ flow, reason, method, counted, after }) {
       if (after) observe(after, claimed);

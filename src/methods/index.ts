@@ -5,6 +5,7 @@
 import type { Aead } from '../crypto/aead.js';
 import type { PasswordHasher } from '../crypto/password-hash.js';
 import { MethodRegistry } from '../engine/registry.js';
+import type { CredentialRepo } from '../storage/repositories/credentials.js';
 import { otpMethods } from './otp/index.js';
 import { passwordMethod } from './password/index.js';
 import { pinMethod } from './pin/index.js';
@@ -12,14 +13,16 @@ import { questionMethod } from './question/index.js';
 import { recoveryCodeMethod } from './recovery-code/index.js';
 import { totpMethod } from './totp/index.js';
 
-export function registerMethods(deps: { aead: Aead; hasher: PasswordHasher }) {
+/** The order of registration is the order methods are offered in (codes to on-file contacts first, for callers). */
+export function registerMethods(deps: { aead: Aead; hasher: PasswordHasher; credentials?: CredentialRepo }) {
   const password = passwordMethod(deps);
-  const registry = new MethodRegistry()
-    .register(password)
-    .register(totpMethod(deps))
+  const totp = totpMethod(deps);
+  const registry = new MethodRegistry().register(password);
+  for (const m of otpMethods(deps)) registry.register(m);
+  registry
+    .register(totp)
     .register(recoveryCodeMethod({ pepper: deps.aead.derive('recovery-codes') }))
     .register(pinMethod(deps))
     .register(questionMethod(deps));
-  for (const m of otpMethods(deps)) registry.register(m);
-  return { registry, password };
+  return { registry, password, totpEnrollment: totp.enrollment };
 }

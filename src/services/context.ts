@@ -11,7 +11,7 @@ import { FlowEngine } from '../engine/engine.js';
 import type { MethodRegistry } from '../engine/registry.js';
 import { registerMethods } from '../methods/index.js';
 import { recoveryCodeIssuer } from '../methods/recovery-code/issue.js';
-import { totpEnrollment, type TotpEnrollment } from '../methods/totp/enrollment.js';
+import type { TotpEnrollment } from '../methods/totp/enrollment.js';
 import { claimFlow } from '../storage/repositories/flow-claims.js';
 import { bindOutboxSealing } from '../storage/repositories/outbox.js';
 import { recordFailure, recordSuccess, release } from '../storage/repositories/flow-records.js';
@@ -56,7 +56,8 @@ export function createServices(config: Config, store: Store, opts: { clock?: Clo
   const clock = opts.clock ?? (() => new Date());
   // outbox rows are sealed with this process's key, whoever writes them
   bindOutboxSealing(store.db, aead);
-  const { registry: methods, password } = registerMethods({ aead, hasher });
+  const { registry: methods, password, totpEnrollment } = registerMethods({ aead, hasher, credentials: store.credentials });
+  if (!totpEnrollment) throw new Error('the TOTP method has no enrollment');
   const db = store.db;
   const services = {} as Services;
   const engine = new FlowEngine({
@@ -77,7 +78,8 @@ export function createServices(config: Config, store: Store, opts: { clock?: Clo
     hasher,
     aead,
     clock,
-    totpEnrollment: totpEnrollment({ aead, credentials: store.credentials }),
+    // the TOTP method's own enrollment (typed for its display: setup key, URI, QR code)
+    totpEnrollment,
     methods,
     engine,
     password,

@@ -77,7 +77,7 @@ export function verificationEventRoutes(s: Services, o: StreamOptions = {}): Fas
       // EventSource sends the id of the last event it received when it reconnects
       if (TERMINAL.has(last.state) && req.headers['last-event-id'] === last.id) return reply.status(204).send(null);
       if ((perUser.get(p.userId) ?? 0) >= maxPerUser) throw new AppError('rate_limited', { reason: 'too_many_streams' }, 'Too many live views are open; close some and try again.');
-      const firstView = view(first, s.engine.policy(firstRead).verification, s.methods.categoryOf, firstRead.customer, s.clock());
+      const firstView = view(first, s.engine.policy(firstRead).verification, s.methods, firstRead.customer, s.clock());
       const token = sessionToken(req) ?? '';
 
       reply.hijack();
@@ -120,7 +120,7 @@ export function verificationEventRoutes(s: Services, o: StreamOptions = {}): Fas
           const fp = fingerprint(read.flow, s.clock());
           if (fp.id === last.id) return;
           last = fp;
-          const body = view(read.flow, s.engine.policy(read).verification, s.methods.categoryOf, read.customer, s.clock());
+          const body = view(read.flow, s.engine.policy(read).verification, s.methods, read.customer, s.clock());
           if (!ended) send(fp, body);
         } catch (e) {
           req.log.warn({ err: e }, 'verification stream poll failed');

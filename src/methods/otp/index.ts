@@ -26,21 +26,21 @@ export interface OtpSlot {
   wrong: number;
 }
 
-const codeHash = (aead: Aead, flowId: string, code: string) => hmac(aead.derive('verification-codes'), `${flowId}:${code}`);
+const codeHash = (key: Buffer, flowId: string, code: string) => hmac(key, `${flowId}:${code}`);
 
 /** A new code for a flow: the slot to keep (no code in it) and the code to deliver. */
-export function otpChallenge(aead: Aead, a: { flowId: string; contactId: string; channel: CodeChannel; policy: Policy; now: Date }): { slot: OtpSlot; code: string; expiresAt: Date } {
+function newCode(key: Buffer, a: { flowId: string; contactId: string; channel: CodeChannel; policy: Policy; now: Date }): { slot: OtpSlot; code: string; expiresAt: Date } {
   let code = '';
   for (let i = 0; i < a.policy.verification.code.digits; i++) code += String(randomInt(10));
   const expiresAt = new Date(a.now.getTime() + a.policy.verification.code.ttlMinutes * 60_000);
   return {
     code,
     expiresAt,
-    slot: { id: randomUUID(), hash: codeHash(aead, a.flowId, code).toString('hex'), contactId: a.contactId, channel: a.channel, sentAt: a.now.toISOString(), expiresAt: expiresAt.toISOString(), consumedAt: null, wrong: 0 },
+    slot: { id: randomUUID(), hash: codeHash(key, a.flowId, code).toString('hex'), contactId: a.contactId, channel: a.channel, sentAt: a.now.toISOString(), expiresAt: expiresAt.toISOString(), consumedAt: null, wrong: 0 },
   };
 }
 
-function otpMethod(aead: Aead, channel: CodeChannel): Method<CodeAnswer> {
+function otpMethod(key: Buffer, channel: CodeChannel): Method<CodeAnswer> {
   return {
     kind: `otp_${channel}`,
     traits: { category: 'possession', aal: 2, phishingResistant: false, restricted: channel !== 'email', label: { sms: 'Code by text message', voice: 'Code by phone call', email: 'Code by email' }[channel] },
@@ -50,12 +50,18 @@ function otpMethod(aead: Aead, channel: CodeChannel): Method<CodeAnswer> {
     counter: 'subject',
     slot: OTP_SLOT,
     needs: [],
+    available: (f) => (f.contactKinds ?? []).includes(channel === 'email' ? 'email' : 'phone'),
+    // a new code to the contact named (the caller of `challenge` has checked it is on file and eligible)
+    challenge({ flow, policy, now, params }) {
+      const c = newCode(key, { flowId: flow.id, contactId: String(params.contactId), channel, policy, now });
+      return { ceremony: c.slot as unknown as CeremonySlot, deliver: { secret: c.code, expiresAt: c.expiresAt }, answerFrom: 'client' };
+    },
     async verify({ flow, answer, ceremony, policy, now }) {
       const slot = ceremony as unknown as OtpSlot | undefined;
       if (!slot) return { ok: false, reason: 'no_code_sent', proven: `otp_${channel}` };
       const proven = `otp_${slot.channel}`;
       const code = normalizeCode(answer.code);
-      const matches = /^\d{4,10}$/.test(code) && timingSafeEqual(codeHash(aead, flow.id, code), Buffer.from(slot.hash, 'hex'));
+      const matches = /^\d{4,10}$/.test(code) && timingSafeEqual(codeHash(key, flow.id, code), Buffer.from(slot.hash, 'hex'));
       if (slot.consumedAt) {
         // the right code again (a double submit) is refused as used but is no failure: not counted,
         // refunded, no risk; anything else is a wrong answer
@@ -69,4 +75,8 @@ function otpMethod(aead: Aead, channel: CodeChannel): Method<CodeAnswer> {
   };
 }
 
-export const otpMethods = (deps: { aead: Aead }): Method<CodeAnswer>[] => (['sms', 'voice', 'email'] as const).map((c) => otpMethod(deps.aead, c));
+export function otpMethods(deps: { aead: Aead }): Method<CodeAnswer>[] {
+  // derived once (HKDF), not per code
+  const key = deps.aead.derive('verification-codes');
+  return (['sms', 'voice', 'email'] as const).map((c) => otpMethod(key, c));
+}

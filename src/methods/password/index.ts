@@ -19,6 +19,8 @@ export function passwordMethod(deps: { hasher: PasswordHasher }): Method<Passwor
     answer: passwordAnswer,
     counter: 'identifier',
     needs: ['account'],
+    // availability is for listing methods; the password step itself answers alike for every account
+    available: (f) => f.hasPassword !== false,
     verifyHash,
     async verify({ flow, loaded, answer }) {
       const a = loaded.account;

@@ -22,6 +22,7 @@ export function pinMethod(deps: { aead: Aead; hasher: PasswordHasher }): Method<
     answer: pinAnswer,
     counter: 'subject',
     needs: ['pin'],
+    available: (f) => f.hasPin === true,
     async verify({ answer, loaded }) {
       const digits = answer.pin.replace(/[\s#*]/g, '');
       const hash = loaded.pinHash ?? null;

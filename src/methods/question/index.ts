@@ -4,10 +4,12 @@
  * is marked failed and another one is asked (the fallback). Answers are normalized, peppered and
  * hashed like PINs; the failure counter is per customer, across verifications.
  */
+import { randomInt } from 'node:crypto';
 import { z } from 'zod';
 import type { Aead } from '../../crypto/aead.js';
 import type { PasswordHasher } from '../../crypto/password-hash.js';
 import { normalizeAnswer } from '../../customers/fields.js';
+import { AppError } from '../../domain/errors.js';
 import type { CeremonySlot, Method } from '../../engine/method.js';
 import { knowledgeDigest } from '../pin/index.js';
 
@@ -31,6 +33,18 @@ export function questionMethod(deps: { aead: Aead; hasher: PasswordHasher }): Me
     counter: 'subject',
     slot: QUESTION_SLOT,
     needs: ['questions'],
+    available: (f) => (f.questionCount ?? 0) > 0,
+    // the question asked (the same one until it is answered), then another one the caller has not failed
+    challenge({ ceremony, loaded }) {
+      const slot = questionSlot(ceremony);
+      const questions = loaded.questions ?? [];
+      const fallback = slot.failed.length > 0;
+      const asked = questions.find((q) => q.id === slot.askedId);
+      const left = questions.filter((q) => !slot.failed.includes(q.id));
+      const q = asked ?? left[randomInt(Math.max(1, left.length))];
+      if (!q) throw new AppError('flow_state', { reason: 'no_questions_left' }, 'No security question is left to ask.');
+      return { ceremony: { ...slot, askedId: q.id }, show: { questionId: q.id, question: q.question, fallback }, answerFrom: 'client' };
+    },
     async verify({ answer, ceremony, loaded }) {
       const slot = questionSlot(ceremony);
       const q = loaded.questions?.find((x) => x.id === slot.askedId);

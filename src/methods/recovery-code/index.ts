@@ -27,6 +27,7 @@ export function recoveryCodeMethod(deps: { pepper: Buffer }): Method<CodeAnswer>
     answer: codeAnswer,
     counter: 'subject',
     needs: ['credential'],
+    available: (f) => f.credentialKinds.includes('recovery_code'),
     async verify({ subject, answer, loaded }) {
       const code = normalizeCode(answer.code).toLowerCase();
       const cred = loaded.credential;

@@ -43,3 +43,6 @@ export function matchTotpStep(secret: Buffer, code: string, now: Date): number |
   if (delta === null) return null;
   return Math.floor(now.getTime() / 1000 / TOTP_PERIOD) + delta;
 }
+
+/** The AAD a TOTP secret is sealed with: bound to its credential id. */
+export const totpAad = (credentialId: string) => `totp:${credentialId}`;

@@ -10,8 +10,7 @@ import QRCode from 'qrcode';
 import type { Aead } from '../../crypto/aead.js';
 import type { CredentialRepo, CredentialSubject } from '../../storage/repositories/credentials.js';
 import { normalizeCode } from '../shared.js';
-import { base32, matchTotpStep, newTotpSecret, otpauthUri } from './core.js';
-import { totpAad } from './index.js';
+import { base32, matchTotpStep, newTotpSecret, otpauthUri, totpAad } from './core.js';
 
 export interface EnrollmentStart {
   pendingId: string;

@@ -6,13 +6,16 @@
  * pending credential and what to show (URI, QR code); the first valid code confirms it.
  */
 import type { Aead } from '../../crypto/aead.js';
-import { matchTotpStep } from './core.js';
 import type { Method } from '../../engine/method.js';
+import type { CredentialRepo } from '../../storage/repositories/credentials.js';
 import { codeAnswer, normalizeCode, type CodeAnswer } from '../shared.js';
+import { matchTotpStep, totpAad } from './core.js';
+import { totpEnrollment, type TotpEnrollment } from './enrollment.js';
 
-export const totpAad = (credentialId: string) => `totp:${credentialId}`;
+export { totpAad } from './core.js';
 
-export function totpMethod(deps: { aead: Aead }): Method<CodeAnswer> {
+/** With `credentials`, the method can also bind new authenticators (its enrollment). */
+export function totpMethod(deps: { aead: Aead; credentials?: CredentialRepo }): Method<CodeAnswer> & { enrollment?: TotpEnrollment } {
   return {
     kind: 'totp',
     traits: { category: 'possession', aal: 2, phishingResistant: false, restricted: false, label: 'Authenticator app' },
@@ -20,6 +23,8 @@ export function totpMethod(deps: { aead: Aead }): Method<CodeAnswer> {
     answer: codeAnswer,
     counter: 'subject',
     needs: ['credential'],
+    available: (f) => f.credentialKinds.includes('totp'),
+    ...(deps.credentials ? { enrollment: totpEnrollment({ aead: deps.aead, credentials: deps.credentials }) } : {}),
     async verify({ subject, answer, loaded, now }) {
       const cred = loaded.credential;
       if (!cred?.material) return { ok: false, reason: subject.type === 'customer' ? 'no_totp' : 'not_enrolled' };
