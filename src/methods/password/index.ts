@@ -20,7 +20,7 @@ export function passwordMethod(deps: { hasher: PasswordHasher }): Method<Passwor
     counter: 'identifier',
     needs: ['account'],
     // availability is for listing methods; the password step itself answers alike for every account
-    available: (f) => f.hasPassword !== false,
+    available: (f) => f.hasPassword ?? true,
     verifyHash,
     async verify({ flow, loaded, answer }) {
       const a = loaded.account;
