@@ -181,8 +181,6 @@ function noticeFor(e: AppError, step: IvrStep): string | undefined {
 /**
  * Applies keyed digits to the current step: a PIN (pound and star ignored), a menu choice (sends a
  * code to the chosen on-file contact), a code, or star for a new code. Returns the next prompt.
- */
-/**
  * `read`: the verification as the caller already read it (the Twilio webhook reads it by its
  * CallSid); `ref`: the ref of the prompt these digits answer, which saves that read (the step's claim
  * checks the flow still asks for that step; otherwise nothing is counted and the current prompt is said).
