@@ -8,12 +8,15 @@ import { safeEqual } from '../crypto/tokens.js';
 import { AppError, type ErrorReason } from '../domain/errors.js';
 import { derivedState, type FlowRecord } from './flow.js';
 
-export function claimError(f: FlowRecord | undefined, r: { tenantId?: string; secretHash?: Buffer }, now: Date): AppError {
+export function claimError(f: FlowRecord | undefined, r: { tenantId?: string; secretHash?: Buffer }, now: Date, states?: readonly string[]): AppError {
   if (!f || (r.tenantId && f.tenant_id !== r.tenantId)) return new AppError(r.secretHash ? 'flow_invalid' : 'not_found');
   if (r.secretHash && (!f.secret_hash || !safeEqual(f.secret_hash, r.secretHash))) return new AppError('flow_invalid');
   const state = derivedState(f, now);
   if (state === 'expired') return new AppError('flow_expired', { state, reason: 'flow_expired' });
   if (state === 'failed') return new AppError('flow_failed', { state, reason: 'flow_budget_spent' });
+  // at the step asked for and not spent: the claim found the whole budget in flight (answers being
+  // judged, each of which may give its attempt back): a throttle, not counted
+  if (states?.includes(state)) return new AppError('too_many_attempts', { state, retryAfterSeconds: 1, reason: 'throttled' });
   return new AppError('flow_state', { state, reason: 'flow_state' });
 }
 

@@ -16,11 +16,18 @@ import { lockoutRules, type Policy } from '../domain/policy.js';
 import type { AuditEvent } from '../storage/repositories/audit.js';
 import type { Claimed, ClaimRequest, KindNeed } from '../storage/repositories/flow-claims.js';
 import type { ExtraWrite, Recorded } from '../storage/repositories/flow-records.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { claimError } from './claim-errors.js';
 import type { FlowRecord } from './flow.js';
 import { gateError, judge, lockAfterFailure } from './gate.js';
 import type { CeremonySlot, Method, SubjectType, Verdict } from './method.js';
 import type { EnginePorts, EventDraft } from './ports.js';
+
+/**
+ * How long an attempt that finds the flow's whole budget in flight waits for those answers to be
+ * judged before it is answered as throttled (a check takes milliseconds; argon2id under load, more).
+ */
+const BUDGET_IN_FLIGHT_WAIT_MS = 5_000;
 
 /** What a kind decides when a method succeeded. */
 export interface SuccessPlan {
@@ -115,7 +122,7 @@ export class FlowEngine {
     const now = this.ports.clock();
     const m = a.method;
     const slot = m.slot ?? m.kind;
-    const claimed = await this.ports.flows.claim({
+    const req: ClaimRequest = {
       id: a.flowId,
       ...(a.tenantId ? { tenantId: a.tenantId } : {}),
       ...(a.secretHash ? { secretHash: a.secretHash } : {}),
@@ -124,21 +131,31 @@ export class FlowEngine {
       spend: true,
       method: { kind: slot, counter: m.counter, slot, needs: m.needs },
       ...(k.kindNeeds ? { kindNeeds: k.kindNeeds } : {}),
-    });
+    };
+    let claimed = await this.ports.flows.claim(req);
+    let current: FlowRecord | undefined;
+    // the whole budget in flight (other answers being judged, each of which may give its attempt
+    // back): wait for them and claim again, so that a burst is judged as the sequence it would be
+    const started = performance.now();
+    for (let wait = 2; !claimed; wait = Math.min(wait * 2, 50)) {
+      current = await this.ports.flows.byId(a.flowId);
+      if (claimError(current, a, now, a.states).code !== 'too_many_attempts' || performance.now() - started > BUDGET_IN_FLIGHT_WAIT_MS) break;
+      await sleep(wait);
+      claimed = await this.ports.flows.claim(req);
+    }
     if (!claimed) {
-      const current = await this.ports.flows.byId(a.flowId);
-      const e = claimError(current, a, now);
+      const e = claimError(current, a, now, a.states);
       // a refused attempt on a real flow is evidence too (a spent budget, an expired flow): audited
       if (current && e.code !== 'flow_invalid' && e.code !== 'not_found') {
         const reason = String(e.detail?.reason ?? e.code);
-        await this.ports.flows.release({ flowId: current.id, counterSubject: null, refund: false, events: [this.event(k.attemptEvent(current, m.kind, 'failure', { reason }))], now });
+        await this.ports.flows.release({ flowId: current.id, counterSubject: null, refund: false, inFlight: false, events: [this.event(k.attemptEvent(current, m.kind, 'failure', { reason }))], now });
       }
       throw e;
     }
     const flow = claimed.flow;
     const counterSubject = claimed.counter?.subject ?? null;
     const refuse = async (reason: string, e: AppError, method = m.kind, refund = true): Promise<never> => {
-      await this.ports.flows.release({ flowId: flow.id, counterSubject, refund, events: [this.event(k.attemptEvent(flow, method, 'failure', { reason }))], now });
+      await this.ports.flows.release({ flowId: flow.id, counterSubject, refund, inFlight: true, events: [this.event(k.attemptEvent(flow, method, 'failure', { reason }))], now });
       throw e;
     };
     const policy = this.policy(claimed);
@@ -186,7 +203,7 @@ export class FlowEngine {
       throw k.failure({ flow, reason: verdict.reason, counted: true, method: proven, after: { ...flow, ceremony } });
     }
     if (verdict.already) {
-      await this.ports.flows.release({ flowId: flow.id, counterSubject, refund: true, events: [], now });
+      await this.ports.flows.release({ flowId: flow.id, counterSubject, refund: true, inFlight: true, events: [], now });
       return k.already(ctx);
     }
     const completed = flow.completed_methods.includes(proven) ? flow.completed_methods : [...flow.completed_methods, proven];

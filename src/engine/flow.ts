@@ -12,10 +12,20 @@ export type FlowKind = FlowRecord['kind'];
 export const TERMINAL = ['completed', 'canceled', 'failed', 'expired'] as const;
 export type Terminal = (typeof TERMINAL)[number];
 
-export function derivedState(f: Pick<FlowRecord, 'state' | 'attempts_left' | 'expires_at'>, now: Date): string {
+/** A claimed attempt counts as in flight for this long (a process that died mid-check is forgotten). */
+export const IN_FLIGHT_STALE_MS = 30_000;
+
+type StateFields = Pick<FlowRecord, 'state' | 'attempts_left' | 'expires_at'> & Partial<Pick<FlowRecord, 'in_flight' | 'in_flight_at'>>;
+
+/** Attempts of the flow claimed and not yet judged (each may still be given back). */
+export const attemptsInFlight = (f: Partial<Pick<FlowRecord, 'in_flight' | 'in_flight_at'>>, now: Date): number =>
+  f.in_flight && f.in_flight_at && new Date(f.in_flight_at).getTime() > now.getTime() - IN_FLIGHT_STALE_MS ? f.in_flight : 0;
+
+export function derivedState(f: StateFields, now: Date): string {
   if (f.state === 'completed' || f.state === 'canceled') return f.state;
-  // spent before it expired stays failed: a failed flow is evidence and never turns into "expired"
-  if (f.attempts_left <= 0) return 'failed';
+  // spent before it expired stays failed: a failed flow is evidence and never turns into "expired";
+  // a budget still in flight is not spent yet (a right answer gives its attempt back)
+  if (f.attempts_left <= 0 && attemptsInFlight(f, now) === 0) return 'failed';
   if (f.expires_at <= now) return 'expired';
   return f.state;
 }

@@ -14,7 +14,7 @@ export interface FlowStorePort {
   byId(id: string): Promise<FlowRecord | undefined>;
   recordSuccess(a: Advance): Promise<Recorded | undefined>;
   recordFailure(a: { flowId: string; counterSubject: string | null; lockUntil: Date | null; clearSlots?: string[]; setSlots?: Record<string, unknown>; events: AuditEvent[]; now: Date }): Promise<number>;
-  release(a: { flowId: string; counterSubject: string | null; refund: boolean; events: AuditEvent[]; now: Date }): Promise<void>;
+  release(a: { flowId: string; counterSubject: string | null; refund: boolean; /** The attempt was claimed (counted in flight on the flow). */ inFlight: boolean; events: AuditEvent[]; now: Date }): Promise<void>;
 }
 
 /** Who acted, where from: the audit port turns an event into its stored, stamped form. */

@@ -19,6 +19,9 @@ export interface FlowsTable {
   completed_methods: Generated<string[]>;
   attempts_initial: number;
   attempts_left: number;
+  /** Attempts claimed and not yet judged (migrations/0011_flow_in_flight.sql). */
+  in_flight: Generated<number>;
+  in_flight_at: Timestamp | null;
   ceremony: Json<Record<string, Record<string, unknown>>>;
   context: Json<Record<string, unknown>>;
   interaction_id: string | null;

@@ -174,13 +174,16 @@ describe.each(await backends())('flow record storage on %s', (backend) => {
     const m = { kind: 'password', counter: 'identifier' as const, slot: 'password', needs: [] };
     await claimFlow(store.db, { id: f.flow.id, secretHash: f.secret, states: ['password'], spend: true, now: f.now, method: m });
     await claimFlow(store.db, { id: f.flow.id, secretHash: f.secret, states: ['password'], spend: true, now: f.now, method: m });
-    await release(store.db, { flowId: f.flow.id, counterSubject: subject, refund: true, events: [flowEvent(f.tenant.id, 'signin.throttled', f.flow.id)], now: f.now });
+    await release(store.db, { flowId: f.flow.id, counterSubject: subject, refund: true, inFlight: true, events: [flowEvent(f.tenant.id, 'signin.throttled', f.flow.id)], now: f.now });
     expect(await store.counters.get(subject)).toMatchObject({ failures: 0, inFlight: 1, lastFailureAt: null });
     expect((await store.flows.byId(f.flow.id))?.attempts_left).toBe(4);
-    await release(store.db, { flowId: f.flow.id, counterSubject: subject, refund: false, events: [], now: f.now });
+    expect((await store.flows.byId(f.flow.id))?.in_flight, 'the flow counts its own attempts in flight').toBe(1);
+    await release(store.db, { flowId: f.flow.id, counterSubject: subject, refund: false, inFlight: true, events: [], now: f.now });
     expect(await store.counters.get(subject)).toMatchObject({ failures: 0, inFlight: 0 });
     expect((await store.flows.byId(f.flow.id))?.attempts_left).toBe(4);
-    for (const _ of range(3)) await release(store.db, { flowId: f.flow.id, counterSubject: subject, refund: true, events: [], now: f.now });
+    expect((await store.flows.byId(f.flow.id))?.in_flight).toBe(0);
+    for (const _ of range(3)) await release(store.db, { flowId: f.flow.id, counterSubject: subject, refund: true, inFlight: true, events: [], now: f.now });
+    expect((await store.flows.byId(f.flow.id))?.in_flight, 'never below 0').toBe(0);
     expect((await store.flows.byId(f.flow.id))?.attempts_left).toBe(5); // capped at attempts_initial
     expect(await store.counters.get(subject)).toMatchObject({ inFlight: 0 });
     expect(await eventsFor(store, f.flow.id)).toEqual(['signin.throttled']);

@@ -8,7 +8,7 @@
 import { sql } from 'kysely';
 import type { CounterState } from '../../engine/gate.js';
 import type { Db } from '../db.js';
-import { IN_FLIGHT_STALE_MS } from './flow-claims.js';
+import { IN_FLIGHT_STALE_MS } from '../../engine/flow.js';
 
 export type { CounterState };
 

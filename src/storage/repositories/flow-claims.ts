@@ -14,7 +14,9 @@ import type { Account, Loaded, Need } from '../../engine/method.js';
 import type { Db } from '../db.js';
 
 /** A check that has not reported back after this long no longer counts as in flight. */
-export const IN_FLIGHT_STALE_MS = 30_000;
+import { IN_FLIGHT_STALE_MS } from '../../engine/flow.js';
+
+export { IN_FLIGHT_STALE_MS };
 
 /** What the kind (not the method) needs read with every claim. */
 export type KindNeed = 'account' | 'customer' | 'template' | Need;
@@ -141,7 +143,8 @@ export async function claimFlow(db: Db, r: ClaimRequest): Promise<Claimed | unde
       : sql`f AS (SELECT * FROM flows WHERE ${scope})`
     : r.spend
       ? sql`f AS (
-          UPDATE flows SET attempts_left = attempts_left - 1, updated_at = ${r.now}
+          UPDATE flows SET attempts_left = attempts_left - 1, updated_at = ${r.now},
+            in_flight = CASE WHEN in_flight_at > ${stale} THEN in_flight ELSE 0 END + 1, in_flight_at = ${r.now}
           WHERE ${scope} AND state = ANY(${[...r.states]}::text[]) AND expires_at > ${r.now} AND attempts_left > 0
           RETURNING *)`
       : sql`f AS (SELECT * FROM flows WHERE ${scope} AND state = ANY(${[...r.states]}::text[]) AND expires_at > ${r.now} AND attempts_left > 0)`;

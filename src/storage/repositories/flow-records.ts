@@ -118,6 +118,7 @@ export async function recordSuccess(db: Db, a: Advance): Promise<Recorded | unde
       ${t.subject ? sql`subject_type = ${t.subject.type}, subject_id = ${t.subject.id},` : sql``}
       completed_methods = CASE WHEN ${t.method}::text = ANY(completed_methods) THEN completed_methods ELSE array_append(completed_methods, ${t.method}::text) END,
       attempts_left = LEAST(attempts_left + ${a.refund ? 1 : 0}, attempts_initial),
+      ${a.refund ? sql`in_flight = GREATEST(in_flight - 1, 0),` : sql``}
       ${t.requiredLevel !== undefined ? sql`required_level = ${t.requiredLevel},` : sql``}
       ceremony = (ceremony - ${t.clearSlots ?? []}::text[]) || ${JSON.stringify(t.setSlots ?? {})}::jsonb,
       ${t.context ? sql`context = context || ${JSON.stringify(t.context)}::jsonb,` : sql``}
@@ -169,7 +170,7 @@ export async function recordFailure(
   a: { flowId: string; counterSubject: string | null; lockUntil: Date | null; clearSlots?: string[]; setSlots?: Record<string, unknown>; events: AuditEvent[]; now: Date },
 ): Promise<number> {
   const ctes: RawBuilder<unknown>[] = [
-    sql`fl AS (UPDATE flows SET ceremony = (ceremony - ${a.clearSlots ?? []}::text[]) || ${JSON.stringify(a.setSlots ?? {})}::jsonb, updated_at = ${a.now} WHERE id = ${a.flowId} RETURNING 1)`,
+    sql`fl AS (UPDATE flows SET ceremony = (ceremony - ${a.clearSlots ?? []}::text[]) || ${JSON.stringify(a.setSlots ?? {})}::jsonb, in_flight = GREATEST(in_flight - 1, 0), updated_at = ${a.now} WHERE id = ${a.flowId} RETURNING 1)`,
   ];
   if (a.counterSubject) {
     // `(SELECT count(*) FROM fl) >= 0` makes the flow's update run (and lock) first
@@ -185,15 +186,16 @@ export async function recordFailure(
  * An attempt refused before (or instead of) a check: back out of the in-flight count, refund, audit.
  * The flow (when refunded) is locked before the counter, as in the claim.
  */
-export async function release(db: Db, a: { flowId: string; counterSubject: string | null; refund: boolean; events: AuditEvent[]; now: Date }): Promise<void> {
+export async function release(db: Db, a: { flowId: string; counterSubject: string | null; refund: boolean; inFlight: boolean; events: AuditEvent[]; now: Date }): Promise<void> {
   const ctes: RawBuilder<unknown>[] = [];
-  if (a.refund) ctes.push(sql`fl AS (UPDATE flows SET attempts_left = LEAST(attempts_left + 1, attempts_initial) WHERE id = ${a.flowId} RETURNING 1)`);
+  const sets = [...(a.refund ? [sql`attempts_left = LEAST(attempts_left + 1, attempts_initial)`] : []), ...(a.inFlight ? [sql`in_flight = GREATEST(in_flight - 1, 0)`] : [])];
+  if (sets.length) ctes.push(sql`fl AS (UPDATE flows SET ${sql.join(sets)} WHERE id = ${a.flowId} RETURNING 1)`);
   if (a.counterSubject) {
-    ctes.push(sql`ctr AS (UPDATE attempt_counters SET in_flight = GREATEST(in_flight - 1, 0) WHERE subject = ${a.counterSubject} ${a.refund ? sql`AND (SELECT count(*) FROM fl) >= 0` : sql``} RETURNING 1)`);
+    ctes.push(sql`ctr AS (UPDATE attempt_counters SET in_flight = GREATEST(in_flight - 1, 0) WHERE subject = ${a.counterSubject} ${sets.length ? sql`AND (SELECT count(*) FROM fl) >= 0` : sql``} RETURNING 1)`);
   }
   if (a.events.length) ctes.push(sql`ev AS (${auditInsert(a.events)} RETURNING 1)`);
   if (!ctes.length) return;
-  await sql`WITH ${sql.join(ctes)} SELECT ${a.refund ? sql`(SELECT count(*) FROM fl)` : sql`1`} AS touched`.execute(db);
+  await sql`WITH ${sql.join(ctes)} SELECT ${sets.length ? sql`(SELECT count(*) FROM fl)` : sql`1`} AS touched`.execute(db);
 }
 
 /**
