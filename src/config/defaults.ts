@@ -33,6 +33,18 @@ export const options = {
     schema: z.union([z.literal(''), z.url()]),
     doc: 'Base URL users reach the server at, used in setup links. Empty: http://HOST:PORT.',
   },
+  webauthnRpId: {
+    env: 'CALLWARDEN_WEBAUTHN_RP_ID',
+    default: '',
+    schema: z.union([z.literal(''), z.string().trim().toLowerCase().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, 'must be a host name (no scheme, port or path)')]),
+    doc: 'WebAuthn relying party ID: the host name security keys and passkeys are bound to (e.g. example.com for console.example.com). Empty: the host of CALLWARDEN_PUBLIC_URL. It must be that host or a parent domain of it, and of every allowed origin.',
+  },
+  webauthnOrigins: {
+    env: 'CALLWARDEN_WEBAUTHN_ORIGINS',
+    default: '',
+    schema: z.string().trim(),
+    doc: 'Comma-separated origins (scheme://host[:port]) a WebAuthn ceremony may come from. Empty: the origin of CALLWARDEN_PUBLIC_URL. Each must be https (or http on localhost) and inside the RP ID.',
+  },
   consoleDir: {
     env: 'CALLWARDEN_CONSOLE_DIR',
     default: '',

@@ -6,7 +6,9 @@ import { options, type OptionKey } from './defaults.js';
 
 type Parsed = { [K in OptionKey]: z.output<(typeof options)[K]['schema']> };
 
-export interface Config extends Omit<Parsed, 'encryptionKey' | 'devOutboxApi' | 'publicUrl'> {
+export interface Config extends Omit<Parsed, 'encryptionKey' | 'devOutboxApi' | 'publicUrl' | 'webauthnOrigins'> {
+  /** WebAuthn: the RP ID and the origins ceremonies may come from (checked against each other at start). */
+  webauthnOrigins: string[];
   encryptionKey: Buffer;
   devOutboxApi: boolean;
   publicUrl: string;
@@ -43,14 +45,55 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     key = devKey(p.dataDir);
     generatedKey = true;
   }
+  const publicUrl = (p.publicUrl || `http://${p.host === '0.0.0.0' ? 'localhost' : p.host}:${p.port}`).replace(/\/$/, '');
   return {
     ...p,
     encryptionKey: key,
     generatedKey,
     devOutboxApi: p.devOutboxApi === '' ? p.mode === 'dev' : p.devOutboxApi,
-    publicUrl: (p.publicUrl || `http://${p.host === '0.0.0.0' ? 'localhost' : p.host}:${p.port}`).replace(/\/$/, ''),
+    publicUrl,
+    ...webauthnRelyingParty(p, publicUrl),
   };
 }
+
+/**
+ * The WebAuthn RP ID and allowed origins: each origin's host must be the RP ID or inside it (a
+ * registrable-suffix match), https unless it is localhost; refused at start otherwise, since every
+ * ceremony would fail (or, worse, bind keys to the wrong site).
+ */
+function webauthnRelyingParty(p: Parsed, publicUrl: string): { webauthnRpId: string; webauthnOrigins: string[] } {
+  const pub = new URL(publicUrl);
+  const publicHost = pub.hostname.toLowerCase();
+  if (!p.webauthnRpId && !p.webauthnOrigins) {
+    // nothing configured: the public URL's own host, when a browser accepts it as an RP ID; on a
+    // loopback address (the default 127.0.0.1) keys work at http://localhost:PORT; otherwise (an IP
+    // address, or plain http elsewhere) WebAuthn is off until configured (an empty RP ID)
+    if (isLoopbackHost(publicHost)) return { webauthnRpId: 'localhost', webauthnOrigins: [`${pub.protocol}//localhost${pub.port ? `:${pub.port}` : ''}`] };
+    if (/^[\d.]+$|:/.test(publicHost) || pub.protocol !== 'https:') return { webauthnRpId: '', webauthnOrigins: [] };
+    return { webauthnRpId: publicHost, webauthnOrigins: [pub.origin] };
+  }
+  const rpId = p.webauthnRpId || publicHost;
+  const listed = p.webauthnOrigins ? p.webauthnOrigins.split(',').map((o) => o.trim()).filter(Boolean) : [pub.origin];
+  const origins: string[] = [];
+  for (const raw of listed) {
+    let u: URL;
+    try {
+      u = new URL(raw);
+    } catch {
+      throw new ConfigError(options.webauthnOrigins.env, `${raw} is not an origin (scheme://host[:port])`);
+    }
+    if (u.origin !== raw.replace(/\/$/, '')) throw new ConfigError(options.webauthnOrigins.env, `${raw} is not an origin (no path, query or credentials)`);
+    const host = u.hostname.toLowerCase();
+    const local = host === 'localhost' || host.endsWith('.localhost');
+    if (u.protocol !== 'https:' && !(u.protocol === 'http:' && local)) throw new ConfigError(options.webauthnOrigins.env, `${raw} must be https (http only on localhost)`);
+    const variable = p.webauthnOrigins ? options.webauthnOrigins.env : options.webauthnRpId.env;
+    if (host !== rpId && !host.endsWith(`.${rpId}`)) throw new ConfigError(variable, `the RP ID ${rpId} does not fit the origin ${u.origin} (it must be its host or a parent domain)`);
+    origins.push(u.origin);
+  }
+  return { webauthnRpId: rpId, webauthnOrigins: origins };
+}
+
+const isLoopbackHost = (h: string) => h === 'localhost' || h === '[::1]' || h === '::1' || /^127\./.test(h);
 
 /** What each SMS provider needs; its URLs must be https in production unless they point at loopback. */
 const deliveryNeeds = {

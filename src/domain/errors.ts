@@ -84,6 +84,18 @@ export const errorReasons = {
   enrollment_not_started: { codes: ['flow_state'], where: ['details', 'audit'], doc: 'A sign-in enrollment step came before its enrollment was started.' },
   method_not_allowed: { codes: ['invalid_request'], where: ['details', 'audit'], doc: 'The method is not available to this account under the policy.' },
   account_unusable: { codes: ['flow_invalid'], where: ['details', 'audit'], doc: 'The account of the sign-in is gone or no longer active.' },
+  // security keys and passkeys (WebAuthn)
+  wrong_origin: { codes: ['invalid_factor'], where: ['details', 'audit'], doc: 'The security key answered a page of another origin than the allowed ones (a phishing site, or a misconfigured origin).' },
+  wrong_rp_id: { codes: ['invalid_factor'], where: ['details', 'audit'], doc: 'The security key signed for another relying party ID.' },
+  wrong_challenge: { codes: ['invalid_factor'], where: ['details', 'audit'], doc: 'The answer signs a challenge other than the one this flow holds (another flow\'s, or an old one).' },
+  invalid_assertion: { codes: ['invalid_factor'], where: ['details', 'audit'], doc: 'The security key\'s answer does not verify (unknown credential, bad signature, malformed); the same reason for each, so credential IDs say nothing.' },
+  uv_required: { codes: ['invalid_factor'], where: ['details', 'audit'], doc: 'The key did not verify its user (PIN or biometrics) where that is required (passwordless sign-in, or policy).' },
+  counter_regression: { codes: ['invalid_factor'], where: ['details', 'audit'], doc: 'The key\'s signature counter went backwards: it may have been cloned. Refused, and the credential is flagged.' },
+  credential_suspended: { codes: ['invalid_factor'], where: ['details', 'audit'], doc: 'The security key was suspended by an administrator.' },
+  no_challenge: { codes: ['invalid_factor'], where: ['details', 'audit'], doc: 'No security-key challenge is open on this flow (ask for the options first; each challenge serves one answer); not counted.' },
+  challenge_expired: { codes: ['invalid_factor'], where: ['details', 'audit'], doc: 'The security-key challenge expired (300 s by default); ask for new options; not counted.' },
+  passwordless_off: { codes: ['invalid_request'], where: ['details'], doc: 'The organization does not allow passwordless sign-in with passkeys.' },
+  webauthn_unavailable: { codes: ['invalid_request'], where: ['details'], doc: 'Security keys are not configured on this server (CALLWARDEN_WEBAUTHN_RP_ID and CALLWARDEN_PUBLIC_URL).' },
   // the method or the flow refuses any answer
   throttled: { codes: ['too_many_attempts'], where: ['details', 'audit'], doc: 'Back-off after failures, or another check in flight: wait retryAfterSeconds.' },
   locked: { codes: ['too_many_attempts'], where: ['details', 'audit'], doc: 'The method is locked for a while after failures (PCI lockout): wait retryAfterSeconds.' },

@@ -9,7 +9,7 @@ import { verificationPolicySchema } from './verification-policy.js';
 export const mfaModes = ['off', 'optional', 'required'] as const;
 export type MfaMode = (typeof mfaModes)[number];
 /** Second-factor kinds a tenant can allow for staff (more arrive with later factors). */
-export const staffFactorKinds = ['totp', 'recovery_code'] as const;
+export const staffFactorKinds = ['totp', 'webauthn', 'recovery_code'] as const;
 
 export const policySchema = z
   .object({
@@ -50,6 +50,16 @@ export const policySchema = z
       })
       .strict()
       .default({ maxConsecutiveFailures: 100, backoffAfter: 5, backoffBaseSeconds: 1, backoffMaxSeconds: 300 }),
+    /** Security keys and passkeys (allowed as a second factor by listing 'webauthn' in mfa.allowedFactors). */
+    webauthn: z
+      .object({
+        /** Signing in with a passkey alone (a discoverable credential that verifies its user): no password. */
+        passwordless: z.boolean().default(true),
+        /** Whether a key must verify its user (PIN or biometrics) when used as a second factor; passwordless always requires it. */
+        userVerification: z.enum(['required', 'preferred', 'discouraged']).default('preferred'),
+      })
+      .strict()
+      .default({ passwordless: true, userVerification: 'preferred' }),
     /** PCI DSS mode: lock after 10 failures for 30 minutes, 12-character passwords with letters and digits, no reuse of the last 4, idle timeout at most 15 minutes. */
     pciMode: z.boolean().default(false),
     /** Caller verification: levels, code rules, send limits, risk step-up (src/domain/verification-policy.ts). */

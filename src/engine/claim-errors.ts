@@ -30,3 +30,7 @@ export function answerError(c: { method: string; reason: ErrorReason; attemptsLe
   const reason = c.reason === 'replayed' ? 'code_used' : c.reason;
   return new AppError('invalid_factor', { attemptsLeft: c.attemptsLeft, ...c.detail, reason }, c.message);
 }
+
+/** The claim was refused only because the whole budget is in flight (worth waiting for and claiming again). */
+export const budgetInFlight = (f: FlowRecord | undefined, r: { tenantId?: string; secretHash?: Buffer }, now: Date, states: readonly string[]): boolean =>
+  claimError(f, r, now, states).detail?.reason === 'throttled';

@@ -17,7 +17,7 @@ import type { AuditEvent } from '../storage/repositories/audit.js';
 import type { Claimed, ClaimRequest, KindNeed } from '../storage/repositories/flow-claims.js';
 import type { ExtraWrite, Recorded } from '../storage/repositories/flow-records.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { claimError } from './claim-errors.js';
+import { budgetInFlight, claimError } from './claim-errors.js';
 import type { FlowRecord } from './flow.js';
 import { gateError, judge, lockAfterFailure } from './gate.js';
 import type { CeremonySlot, Method, SubjectType, Verdict } from './method.js';
@@ -130,6 +130,7 @@ export class FlowEngine {
       now,
       spend: true,
       method: { kind: slot, counter: m.counter, slot, needs: m.needs },
+      ...(m.credentialRef ? { credentialRef: m.credentialRef(a.answer) ?? '' } : {}),
       ...(k.kindNeeds ? { kindNeeds: k.kindNeeds } : {}),
     };
     let claimed = await this.ports.flows.claim(req);
@@ -139,7 +140,7 @@ export class FlowEngine {
     const started = performance.now();
     for (let wait = 2; !claimed; wait = Math.min(wait * 2, 50)) {
       current = await this.ports.flows.byId(a.flowId);
-      if (claimError(current, a, now, a.states).code !== 'too_many_attempts' || performance.now() - started > BUDGET_IN_FLIGHT_WAIT_MS) break;
+      if (!budgetInFlight(current, a, now, a.states) || performance.now() - started > BUDGET_IN_FLIGHT_WAIT_MS) break;
       await sleep(wait);
       claimed = await this.ports.flows.claim(req);
     }
@@ -189,12 +190,22 @@ export class FlowEngine {
         await refuse(verdict.reason, k.failure({ flow, reason: verdict.reason, counted: !refund, method: proven, after }), proven, refund);
       }
       const failuresBefore = claimed.counter?.failures ?? 0;
+      const failed = k.attemptEvent(flow, proven, 'failure', { reason: verdict.reason });
       await this.ports.flows.recordFailure({
         flowId: flow.id,
         counterSubject,
         lockUntil: lockAfterFailure(failuresBefore, rules, now),
         ...(verdict.ceremony === null ? { clearSlots: [slot] } : verdict.ceremony ? { setSlots: { [slot]: verdict.ceremony } } : {}),
-        events: [this.event(k.attemptEvent(flow, proven, 'failure', { reason: verdict.reason }))],
+        ...(verdict.effects?.length ? { effects: verdict.effects } : {}),
+        events: [
+          this.event(failed),
+          // a credential flagged (a counter gone backwards) is a security event of its own
+          ...(verdict.effects ?? []).flatMap((e) =>
+            e.kind === 'flag_credential'
+              ? [this.event({ tenantId: flow.tenant_id, type: 'factor.flagged', outcome: 'failure', actor: failed.actor, target: { type: 'factor', id: e.credentialId }, origin: failed.origin, data: { flag: e.flag, flowId: flow.id, subjectId: e.subjectId } })]
+              : [],
+          ),
+        ],
         now,
       });
       const ceremony = { ...flow.ceremony };

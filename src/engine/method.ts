@@ -22,11 +22,13 @@ export interface MethodTraits {
   phishingResistant: boolean;
   /** NIST "restricted" authenticators (SMS, voice). */
   restricted: boolean;
+  /** A multi-factor authenticator (a key or passkey that verified its user by PIN or biometrics): counts as two factors. */
+  multiFactor?: boolean;
   label: string;
 }
 
 /** What the claim statement reads for a method (storage turns each into part of that statement). */
-export type Need = 'account' | 'credential' | 'pending_credential' | 'pin' | 'questions';
+export type Need = 'account' | 'credential' | 'pending_credential' | 'pin' | 'questions' | 'named_credential';
 
 export interface Account {
   id: string;
@@ -44,7 +46,20 @@ export interface Account {
 export interface Loaded {
   account?: Account;
   /** The subject's active credential of the method's kind (or the pending one the ceremony names). */
-  credential?: { id: string; material: Buffer | null; status: string; /** Unused look-up secrets (recovery codes), as stored digests. */ codes?: Buffer[]; /** TOTP steps of the subject used in the last minutes (the replay ledger). */ usedSteps?: number[] };
+  credential?: {
+    id: string;
+    material: Buffer | null;
+    status: string;
+    /** Unused look-up secrets (recovery codes), as stored digests. */
+    codes?: Buffer[];
+    /** TOTP steps of the subject used in the last minutes (the replay ledger). */
+    usedSteps?: number[];
+    /** The credential an answer names ('named_credential': a security key's credential ID): its subject, counter and public facts. */
+    subjectId?: string;
+    externalId?: string;
+    signCount?: number;
+    meta?: Record<string, unknown>;
+  };
   pinHash?: string | null;
   questions?: Array<{ id: string; question: string; answerHash: string }>;
 }
@@ -53,7 +68,13 @@ export interface Loaded {
 export type Effect =
   | { kind: 'totp_step'; subjectId: string; step: number; credentialId: string }
   | { kind: 'recovery_code'; subjectId: string; credentialId: string; codeHash: Buffer }
-  | { kind: 'activate_credential'; credentialId: string; subjectId: string };
+  | { kind: 'activate_credential'; credentialId: string; subjectId: string }
+  /** A new credential bound by a registration ceremony (a security key); fails if its external id is taken. */
+  | { kind: 'create_credential'; id: string; tenantId: string; subjectType: SubjectType; subjectId: string; credentialKind: string; label: string; material: Buffer; externalId: string; signCount: number; meta: Record<string, unknown> }
+  /** A use of a counted authenticator: the new signature counter, only if the stored one is still `from` (a parallel use loses). */
+  | { kind: 'sign_count'; credentialId: string; subjectId: string; from: number; to: number; meta?: Record<string, unknown> }
+  /** A warning on a credential (a counter that went backwards: a cloned key?), written with the failure. */
+  | { kind: 'flag_credential'; credentialId: string; subjectId: string; flag: string };
 
 export type CeremonySlot = Record<string, unknown>;
 
@@ -80,6 +101,8 @@ export type Verdict =
       /** The slot's new value after the failure (null: cleared); absent: unchanged. */
       ceremony?: CeremonySlot | null;
       proven?: string;
+      /** Writes that go with the failure (a credential flagged); never guards. */
+      effects?: Effect[];
     };
 
 export interface VerifyInput<A> {
@@ -144,6 +167,13 @@ export interface Method<A = unknown> {
   /** The ceremony slot this method uses (methods of one family may share one, e.g. the code channels). */
   slot?: string;
   needs: readonly Need[];
+  /** With the 'named_credential' need: which credential an answer names (read by the claim). */
+  credentialRef?(answer: A): string | undefined;
+  /**
+   * The kinds a success may record instead of `kind`, with their own traits (what a security key
+   * proved: with or without user verification, device-bound or synced). Never submitted directly.
+   */
+  variants?: Record<string, MethodTraits>;
   /** Whether the subject can use the method at all (a password or PIN set, a credential bound, a contact on file). */
   available(subject: SubjectFacts): boolean;
   /** The server-held challenge, for methods that have one (a code to send, a question to ask). */

@@ -8,12 +8,13 @@ import type { AuditEvent, AuditEventInput } from '../storage/repositories/audit.
 import type { Claimed, ClaimRequest } from '../storage/repositories/flow-claims.js';
 import type { Advance, Recorded } from '../storage/repositories/flow-records.js';
 import type { FlowRecord } from './flow.js';
+import type { Effect } from './method.js';
 
 export interface FlowStorePort {
   claim(r: ClaimRequest): Promise<Claimed | undefined>;
   byId(id: string): Promise<FlowRecord | undefined>;
   recordSuccess(a: Advance): Promise<Recorded | undefined>;
-  recordFailure(a: { flowId: string; counterSubject: string | null; lockUntil: Date | null; clearSlots?: string[]; setSlots?: Record<string, unknown>; events: AuditEvent[]; now: Date }): Promise<number>;
+  recordFailure(a: { flowId: string; counterSubject: string | null; lockUntil: Date | null; clearSlots?: string[]; setSlots?: Record<string, unknown>; effects?: Effect[]; events: AuditEvent[]; now: Date }): Promise<number>;
   release(a: { flowId: string; counterSubject: string | null; refund: boolean; /** The attempt was claimed (counted in flight on the flow). */ inFlight: boolean; events: AuditEvent[]; now: Date }): Promise<void>;
 }
 

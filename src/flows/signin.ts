@@ -21,7 +21,7 @@ import type { Origin, Services } from '../services/context.js';
 import type { IssuedSession, Principal } from '../services/sessions.js';
 import type { ExtraWrite } from '../storage/repositories/flow-records.js';
 
-export type FlowState = 'password' | 'second_factor' | 'enroll' | 'completed' | 'failed' | 'expired';
+export type FlowState = 'password' | 'passkey' | 'second_factor' | 'enroll' | 'completed' | 'failed' | 'expired';
 
 export interface FlowView {
   id: string;
@@ -50,7 +50,7 @@ export interface StepResult {
 
 type SigninKind = 'signin' | 'reauth';
 
-function view(f: FlowRecord, now: Date, extra: Partial<FlowView> = {}): FlowView {
+export function view(f: FlowRecord, now: Date, extra: Partial<FlowView> = {}): FlowView {
   return {
     id: f.id,
     kind: f.kind as SigninKind,
@@ -64,12 +64,12 @@ function view(f: FlowRecord, now: Date, extra: Partial<FlowView> = {}): FlowView
 }
 
 /** The second factors this user may use now: allowed by policy and enrolled. */
-const secondFactors = (policy: Policy, a: Pick<Account, 'roles' | 'activeKinds'>) =>
+export const secondFactors = (policy: Policy, a: Pick<Account, 'roles' | 'activeKinds'>) =>
   mfaModeFor(policy, a.roles) === 'off' ? [] : policy.mfa.allowedFactors.filter((k) => a.activeKinds.includes(k));
 
-const describe = (s: Services, kinds: string[]) => kinds.map((k) => ({ method: k, label: s.methods.get(k)?.traits.label ?? k }));
+export const describe = (s: Services, kinds: string[]) => kinds.map((k) => ({ method: k, label: s.methods.get(k)?.traits.label ?? k }));
 
-async function createFlow(s: Services, f: { tenantSlug?: string; tenantId?: string; kind: SigninKind; identifier: string; userId: string | null; sessionId: string | null; requiredAal: number; origin: Origin }): Promise<StepResult> {
+export async function createFlow(s: Services, f: { tenantSlug?: string; tenantId?: string; kind: SigninKind; identifier: string | null; userId: string | null; sessionId: string | null; requiredAal: number; origin: Origin; state?: 'password' | 'passkey'; ceremony?: Record<string, unknown> }): Promise<StepResult> {
   const now = s.clock();
   const token = newToken();
   const budget = s.config.flowAttemptBudget;
@@ -80,8 +80,9 @@ async function createFlow(s: Services, f: { tenantSlug?: string; tenantId?: stri
     subject_id: f.userId,
     identifier: f.identifier,
     secret_hash: hashToken(token),
-    state: 'password',
+    state: f.state ?? 'password',
     required_level: String(f.requiredAal),
+    ...(f.ceremony ? { ceremony: f.ceremony } : {}),
     attempts_initial: budget,
     attempts_left: budget,
     context: { ...(f.sessionId ? { sessionId: f.sessionId } : {}), ip: f.origin.ip, userAgent: f.origin.userAgent?.slice(0, 512) ?? null },
@@ -104,7 +105,7 @@ export function startReauth(s: Services, p: Principal, origin: Origin): Promise<
   return createFlow(s, { tenantId: p.tenantId, kind: 'reauth', identifier: p.userEmail, userId: p.userId, sessionId: p.id, requiredAal: p.aal, origin });
 }
 
-const ALL_STATES = ['password', 'second_factor', 'enroll'] as const;
+const ALL_STATES = ['password', 'passkey', 'second_factor', 'enroll'] as const;
 
 export async function getFlow(s: Services, id: string, token: string): Promise<StepResult> {
   const now = s.clock();
@@ -121,7 +122,7 @@ export async function getFlow(s: Services, id: string, token: string): Promise<S
 }
 
 /** The kind's part of an attempt: events, errors, and the completion. */
-function hooks(s: Services, origin: Origin, allow: ((policy: Policy, account: Account, flow: FlowRecord) => void) | null, next: (c: Parameters<KindHooks<StepResult>['plan']>[0], account: Account) => Promise<SuccessPlan & { view?: Partial<FlowView>; token?: string; session?: SessionPlan }>): KindHooks<StepResult> {
+export function hooks(s: Services, origin: Origin, allow: ((policy: Policy, account: Account, flow: FlowRecord) => void) | null, next: (c: Parameters<KindHooks<StepResult>['plan']>[0], account: Account) => Promise<SuccessPlan & { view?: Partial<FlowView>; token?: string; session?: SessionPlan }>): KindHooks<StepResult> {
   let token: string | undefined;
   let viewExtra: Partial<FlowView> = {};
   let session: SessionPlan | undefined;
@@ -131,6 +132,13 @@ function hooks(s: Services, origin: Origin, allow: ((policy: Policy, account: Ac
       const f = c.flow;
       const a = c.loaded.account;
       if (f.state === 'password') return f.subject_id ? { type: 'user', id: f.subject_id, tenantId: f.tenant_id } : null;
+      // passwordless: whoever holds the key the answer names; an unknown key or an account that
+      // cannot sign in is checked against nobody (the same refusal as a bad signature)
+      if (f.state === 'passkey') {
+        if (!a || a.status !== 'active') return null;
+        allow?.(policy, a, f);
+        return { type: 'user', id: a.id, tenantId: f.tenant_id };
+      }
       if (!a || a.id !== f.subject_id || a.status !== 'active') throw new AppError('flow_invalid', { reason: 'account_unusable' });
       allow?.(policy, a, f);
       return { type: 'user', id: a.id, tenantId: f.tenant_id };
@@ -191,7 +199,7 @@ interface SessionPlan {
  * sign-in (and grace count) and the session event; for a re-authentication, the refreshed session
  * with a new token (required: a revoked session fails the whole statement).
  */
-function completion(s: Services, f: FlowRecord, user: Pick<Account, 'id' | 'tenantId'>, policy: Policy, methods: string[], origin: Origin, o: { grace: boolean; now: Date }): { session: SessionPlan; extra: ExtraWrite[]; events: SuccessPlan['events'] } {
+export function completion(s: Services, f: FlowRecord, user: Pick<Account, 'id' | 'tenantId'>, policy: Policy, methods: string[], origin: Origin, o: { grace: boolean; now: Date }): { session: SessionPlan; extra: ExtraWrite[]; events: SuccessPlan['events'] } {
   const now = o.now;
   const token = newToken();
   const aal = s.methods.aalFor(methods);

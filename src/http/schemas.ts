@@ -17,7 +17,7 @@ export const flowTokenHeader = z.object({ 'x-flow-token': z.string().min(10).max
 export const flowView = z.object({
   id: z.string(),
   kind: z.enum(['signin', 'reauth']),
-  state: z.enum(['password', 'second_factor', 'enroll', 'completed', 'failed', 'expired']),
+  state: z.enum(['password', 'passkey', 'second_factor', 'enroll', 'completed', 'failed', 'expired']),
   expiresAt: z.string(),
   attemptsLeft: z.number(),
   requiredAal: z.number(),
@@ -68,6 +68,10 @@ export const ownFactor = z.object({
   createdAt: z.string(),
   lastUsedAt: z.string().nullable(),
   remaining: z.number().optional().describe('Recovery codes: how many are still unused'),
+  key: z
+    .object({ deviceType: z.enum(['singleDevice', 'multiDevice']), userVerified: z.boolean(), aaguid: z.string().nullable(), flags: z.array(z.string()).describe('Warnings, e.g. counter_regression (a cloned key?)') })
+    .optional()
+    .describe('Security keys and passkeys'),
 });
 
 export const userOut = z.object({

@@ -12,17 +12,21 @@ import { pinMethod } from './pin/index.js';
 import { questionMethod } from './question/index.js';
 import { recoveryCodeMethod } from './recovery-code/index.js';
 import { totpMethod } from './totp/index.js';
+import { webauthnMethod, type RelyingParty } from './webauthn/index.js';
+import { registrationMethod } from './webauthn/registration.js';
 
 /** The order of registration is the order methods are offered in (codes to on-file contacts first, for callers). */
-export function registerMethods(deps: { aead: Aead; hasher: PasswordHasher; credentials?: CredentialRepo }) {
+export function registerMethods(deps: { aead: Aead; hasher: PasswordHasher; credentials?: CredentialRepo; rp?: RelyingParty }) {
+  const rp = deps.rp ?? { rpId: '', origins: [] };
   const password = passwordMethod(deps);
   const totp = totpMethod(deps);
   const registry = new MethodRegistry().register(password);
   for (const m of otpMethods(deps)) registry.register(m);
   registry
     .register(totp)
+    .register(webauthnMethod({ aead: deps.aead, rp }))
     .register(recoveryCodeMethod({ pepper: deps.aead.derive('recovery-codes') }))
     .register(pinMethod(deps))
     .register(questionMethod(deps));
-  return { registry, password, totpEnrollment: totp.enrollment };
+  return { registry, password, totpEnrollment: totp.enrollment, keyRegistration: registrationMethod({ aead: deps.aead, rp }), rp };
 }

@@ -42,6 +42,8 @@ export interface Services {
   /** The methods (one folder each, src/methods) and the engine that runs every flow. */
   methods: MethodRegistry;
   engine: FlowEngine;
+  /** Security keys and passkeys: the relying party (RP ID and allowed origins) and the registration answer's method. */
+  webauthn: { rp: ReturnType<typeof registerMethods>['rp']; registration: ReturnType<typeof registerMethods>['keyRegistration'] };
   /** The password method (its hash check serves password changes too). */
   password: ReturnType<typeof registerMethods>['password'];
   recovery: ReturnType<typeof recoveryCodeIssuer>;
@@ -56,7 +58,7 @@ export function createServices(config: Config, store: Store, opts: { clock?: Clo
   const clock = opts.clock ?? (() => new Date());
   // outbox rows are sealed with this process's key, whoever writes them
   bindOutboxSealing(store.db, aead);
-  const { registry: methods, password, totpEnrollment } = registerMethods({ aead, hasher, credentials: store.credentials });
+  const { registry: methods, password, totpEnrollment, keyRegistration, rp } = registerMethods({ aead, hasher, credentials: store.credentials, rp: { rpId: config.webauthnRpId, origins: config.webauthnOrigins } });
   if (!totpEnrollment) throw new Error('the TOTP method has no enrollment');
   const db = store.db;
   const services = {} as Services;
@@ -82,6 +84,7 @@ export function createServices(config: Config, store: Store, opts: { clock?: Clo
     totpEnrollment,
     methods,
     engine,
+    webauthn: { rp, registration: keyRegistration },
     password,
     recovery,
     gate: new AttemptGate(store.counters),

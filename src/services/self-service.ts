@@ -53,6 +53,11 @@ export async function removeFactor(s: Services, p: Principal, factorId: string, 
   await queueEmail(s, { tenantId: p.tenantId, to: p.userEmail, ...templates.factorChanged({ action: 'removed', label: removed.label || removed.kind }) });
 }
 
+export async function renameFactor(s: Services, p: Principal, factorId: string, label: string, origin: Origin) {
+  if (!(await s.store.credentials.rename(userOf(p), factorId, label))) throw new AppError('not_found');
+  await audit(s, { tenantId: p.tenantId, type: 'factor.renamed', outcome: 'success', actor: { type: 'user', id: p.userId }, target: { type: 'factor', id: factorId }, origin, data: { label } });
+}
+
 export async function regenerateRecoveryCodes(s: Services, p: Principal, origin: Origin) {
   await requireFreshAuth(s, p);
   const codes = await s.recovery.issue({ tenantId: p.tenantId, id: p.userId }, s.clock());
@@ -71,5 +76,16 @@ export async function listFactors(s: Services, p: Principal) {
     createdAt: f.created_at.toISOString(),
     lastUsedAt: f.last_used_at?.toISOString() ?? null,
     ...(f.kind === 'recovery_code' ? { remaining: left } : {}),
+    ...(f.kind === 'webauthn' ? { key: keyFacts(f.meta) } : {}),
   }));
+}
+
+/** What a user (and an admin) sees of a security key: device-bound or synced, user verification, model id, warnings. */
+export function keyFacts(meta: Record<string, unknown>) {
+  return {
+    deviceType: meta.deviceType === 'multiDevice' ? ('multiDevice' as const) : ('singleDevice' as const),
+    userVerified: meta.userVerified === true,
+    aaguid: typeof meta.aaguid === 'string' ? meta.aaguid : null,
+    flags: meta.flags && typeof meta.flags === 'object' ? Object.keys(meta.flags) : [],
+  };
 }

@@ -20,6 +20,10 @@ export interface CredentialsTable {
   material: Buffer | null;
   /** Authenticator signature counter (WebAuthn); 0 for other kinds. */
   sign_count: ColumnType<number, number | undefined, number>;
+  /** WebAuthn: the authenticator's credential ID (base64url), unique per tenant (migrations/0012_webauthn.sql). */
+  external_id: string | null;
+  /** What is not secret: key model (AAGUID), transports, device-bound or synced, flags. */
+  meta: ColumnType<Record<string, unknown>, string | undefined, string>;
   created_at: Timestamp;
   confirmed_at: Timestamp | null;
   last_used_at: Timestamp | null;

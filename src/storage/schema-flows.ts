@@ -7,7 +7,7 @@ type Json<T> = ColumnType<T, string, string>;
 export interface FlowsTable {
   id: string;
   tenant_id: string;
-  kind: 'signin' | 'reauth' | 'verification';
+  kind: 'signin' | 'reauth' | 'verification' | 'enrollment';
   subject_type: 'user' | 'customer' | null;
   subject_id: string | null;
   identifier: string | null;

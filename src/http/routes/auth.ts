@@ -4,6 +4,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { normalizeIdentifier } from '../../domain/identifiers.js';
 import * as signin from '../../flows/signin.js';
+import { startPasskeySignin, submitWebauthn, webauthnOptions } from '../../flows/signin-webauthn.js';
+import { assertionJson, requestOptionsOut } from '../schemas/webauthn.js';
 import type { Services } from '../../services/context.js';
 import { acceptInvitation, inspectInvitation } from '../../services/users.js';
 import { clearSessionCookie, origin, sessionToken, setSessionCookie } from '../auth.js';
@@ -60,6 +62,48 @@ export function authRoutes(s: Services, limiters: Limiters): FastifyPluginAsyncZ
     }, async (req, reply) => {
       await limitIp(limiters, req.ip);
       return send(reply, await signin.submitSecondFactor(s, { id: req.params.id, token: req.headers['x-flow-token'], ...req.body, origin: origin(req) }));
+    });
+
+    app.post('/v1/auth/passkey', {
+      schema: {
+        tags: ['sign-in'],
+        summary: 'Start a passwordless sign-in with a passkey',
+        description: 'A flow in state `passkey` and the options for navigator.credentials.get (no key named: the browser offers the discoverable ones, also through autofill). User verification is required.',
+        body: z.object({ tenant: z.string().min(1).max(64) }),
+        response: { 201: stepResult.extend({ options: requestOptionsOut }), ...errors },
+      },
+    }, async (req, reply) => {
+      await limitIp(limiters, req.ip);
+      const r = await startPasskeySignin(s, { tenant: req.body.tenant, origin: origin(req) });
+      return { ...send(reply, r, 201), options: r.options };
+    });
+
+    app.post('/v1/auth/flows/:id/webauthn/options', {
+      schema: {
+        tags: ['sign-in'],
+        summary: 'A new security-key challenge for this flow (second factor or passkey)',
+        description: 'Each challenge serves one answer and expires after 300 s; asking again replaces it.',
+        params: flowParams,
+        headers: flowTokenHeader,
+        response: { 200: z.object({ options: requestOptionsOut }), ...errors },
+      },
+    }, async (req) => {
+      await limitIp(limiters, req.ip);
+      return webauthnOptions(s, { id: req.params.id, token: req.headers['x-flow-token'] });
+    });
+
+    app.post('/v1/auth/flows/:id/webauthn', {
+      schema: {
+        tags: ['sign-in'],
+        summary: 'Answer with a security key or passkey',
+        params: flowParams,
+        headers: flowTokenHeader,
+        body: z.object({ credential: assertionJson }),
+        response: { 200: stepResult, ...errors },
+      },
+    }, async (req, reply) => {
+      await limitIp(limiters, req.ip);
+      return send(reply, await submitWebauthn(s, { id: req.params.id, token: req.headers['x-flow-token'], credential: req.body.credential, origin: origin(req) }));
     });
 
     app.post('/v1/auth/flows/:id/enroll/totp', {

@@ -4,6 +4,9 @@ import { z } from 'zod';
 import { MAX_ACTIVITY_LIMIT, userActivity } from '../../audit/activity.js';
 import { AppError } from '../../domain/errors.js';
 import { startReauth } from '../../flows/signin.js';
+import { beginKeyRegistration, finishKeyRegistration } from '../../flows/key-registration.js';
+import { registrationAnswer } from '../../methods/webauthn/registration.js';
+import { keyRegistrationOut, registeredKeyOut } from '../schemas/webauthn.js';
 import type { Services } from '../../services/context.js';
 import { audit } from '../../services/audit-log.js';
 import * as me from '../../services/self-service.js';
@@ -72,6 +75,33 @@ export function meRoutes(s: Services): FastifyPluginAsyncZod {
         response: { 200: z.object({ factorId: z.string(), recoveryCodes: z.array(z.string()).optional() }), ...errors },
       },
     }, async (req) => me.confirmTotpEnrollment(s, principal(req), req.params.factorId, req.body.code, origin(req)));
+
+    app.post('/v1/me/factors/webauthn', {
+      schema: {
+        tags,
+        summary: 'Start adding a security key or passkey (fresh authentication needed)',
+        description: 'security_key: a roaming key (USB, NFC: YubiKey, Titan); passkey: a discoverable credential of this device (Touch ID, Windows Hello, Android), also for passwordless sign-in. Answer within 300 s.',
+        body: z.object({ kind: z.enum(['security_key', 'passkey']).default('security_key') }),
+        response: { 201: keyRegistrationOut, ...errors },
+      },
+    }, async (req, reply) => reply.status(201).send(await beginKeyRegistration(s, principal(req), { keyKind: req.body.kind, origin: origin(req) })));
+
+    app.post('/v1/me/factors/webauthn/:registrationId', {
+      schema: {
+        tags,
+        summary: "Finish adding a security key or passkey with the browser's answer",
+        params: z.object({ registrationId: uuid }),
+        body: registrationAnswer,
+        response: { 200: registeredKeyOut, ...errors },
+      },
+    }, async (req) => finishKeyRegistration(s, principal(req), { registrationId: req.params.registrationId, answer: req.body, origin: origin(req) }));
+
+    app.patch('/v1/me/factors/:factorId', {
+      schema: { tags, summary: 'Rename one of my sign-in methods (a security key, a passkey)', params: z.object({ factorId: uuid }), body: z.object({ label: z.string().trim().min(1).max(64) }), response: { 200: ok, ...errors } },
+    }, async (req) => {
+      await me.renameFactor(s, principal(req), req.params.factorId, req.body.label, origin(req));
+      return { ok: true as const };
+    });
 
     app.delete('/v1/me/factors/:factorId', {
       schema: { tags, summary: 'Remove a sign-in method (fresh authentication needed)', params: z.object({ factorId: uuid }), response: { 200: ok, ...errors } },

@@ -101,12 +101,45 @@ export class CredentialRepo {
   list(subject: CredentialSubject) {
     return this.db
       .selectFrom('credentials')
-      .select(['id', 'kind', 'label', 'status', 'sign_count', 'created_at', 'confirmed_at', 'last_used_at'])
+      .select(['id', 'kind', 'label', 'status', 'sign_count', 'meta', 'created_at', 'confirmed_at', 'last_used_at'])
       .where('subject_type', '=', subject.type)
       .where('subject_id', '=', subject.id)
       .where('status', '=', 'active')
       .orderBy('created_at')
       .execute();
+  }
+
+  /** The subject's security keys (active and suspended): their credential IDs and transports, for allow / exclude lists. */
+  async keyRefs(subject: CredentialSubject): Promise<Array<{ id: string; externalId: string; transports: string[]; status: string }>> {
+    const rows = await this.db
+      .selectFrom('credentials')
+      .select(['id', 'external_id', 'meta', 'status'])
+      .where('subject_type', '=', subject.type)
+      .where('subject_id', '=', subject.id)
+      .where('kind', '=', 'webauthn')
+      .where('status', 'in', ['active', 'suspended'])
+      .orderBy('created_at')
+      .execute();
+    return rows.map((r) => ({ id: r.id, externalId: String(r.external_id), transports: Array.isArray(r.meta?.transports) ? (r.meta.transports as string[]) : [], status: r.status }));
+  }
+
+  /** Renames one of the subject's credentials; false when it is not theirs. */
+  async rename(subject: CredentialSubject, id: string, label: string): Promise<boolean> {
+    const r = await this.db.updateTable('credentials').set({ label }).where('subject_type', '=', subject.type).where('subject_id', '=', subject.id).where('id', '=', id).where('status', '<>', 'pending').executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  /** Suspends an active credential or resumes a suspended one (an admin's action); the row after, or undefined. */
+  setSuspended(subject: CredentialSubject, id: string, suspended: boolean): Promise<CredentialRow | undefined> {
+    return this.db
+      .updateTable('credentials')
+      .set({ status: suspended ? 'suspended' : 'active' })
+      .where('subject_type', '=', subject.type)
+      .where('subject_id', '=', subject.id)
+      .where('id', '=', id)
+      .where('status', '=', suspended ? 'active' : 'suspended')
+      .returningAll()
+      .executeTakeFirst();
   }
 
   /** Removes one credential (any status) with its recovery codes; the removed row, or undefined. */

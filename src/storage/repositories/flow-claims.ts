@@ -55,6 +55,8 @@ export interface ClaimRequest {
   rateHits?: Array<{ name: string; key: RawBuilder<string>; windowMs: number; shards?: number }>;
   /** Read the flow whatever its state (no attempt spent, no state/expiry/budget check). */
   readOnly?: boolean;
+  /** For 'named_credential': the credential the answer names (a security key's credential ID). */
+  credentialRef?: string;
   /** With readOnly and tenantId: the tenant's newest flow of this interaction (a call) instead of `id`. */
   interactionId?: string;
 }
@@ -81,7 +83,9 @@ function needSql(need: Need | KindNeed, r: ClaimRequest): RawBuilder<unknown> | 
       return sql`(SELECT jsonb_build_object('id', u.id, 'tenantId', u.tenant_id, 'email', u.email, 'roles', u.roles, 'status', u.status,
                     'passwordHash', u.password_hash, 'graceStartedAt', u.grace_started_at, 'graceSignins', u.grace_signins,
                     'activeKinds', (SELECT coalesce(array_agg(cr.kind), '{}') FROM credentials cr WHERE cr.subject_type = 'user' AND cr.subject_id = u.id AND cr.status = 'active'))
-                  FROM users u WHERE u.tenant_id = f.tenant_id AND CASE WHEN f.subject_id IS NOT NULL THEN u.id = f.subject_id ELSE u.email = f.identifier END)`;
+                  FROM users u WHERE u.tenant_id = f.tenant_id AND CASE WHEN f.subject_id IS NOT NULL THEN u.id = f.subject_id
+                    ${r.credentialRef !== undefined ? sql`WHEN f.identifier IS NULL THEN u.id = (SELECT nc.subject_id FROM credentials nc WHERE nc.tenant_id = f.tenant_id AND nc.subject_type = 'user' AND nc.kind = ${slot} AND nc.external_id = ${r.credentialRef})` : sql``}
+                    ELSE u.email = f.identifier END)`;
     case 'credential':
       return sql`(SELECT jsonb_build_object('id', cr.id, 'material', encode(cr.material, 'base64'), 'status', cr.status,
                     'codes', CASE WHEN cr.kind = 'recovery_code' THEN (SELECT coalesce(jsonb_agg(encode(rc.code_hash, 'hex')), '[]') FROM recovery_codes rc WHERE rc.credential_id = cr.id AND rc.used_at IS NULL) END,
@@ -91,6 +95,13 @@ function needSql(need: Need | KindNeed, r: ClaimRequest): RawBuilder<unknown> | 
       return sql`(SELECT jsonb_build_object('id', cr.id, 'material', encode(cr.material, 'base64'), 'status', cr.status)
                   FROM credentials cr WHERE cr.subject_type = f.subject_type AND cr.subject_id = f.subject_id AND cr.kind = ${kind} AND cr.status = 'pending'
                     AND cr.id::text = f.ceremony -> ${slot}::text ->> 'pendingId')`;
+    case 'named_credential':
+      // the credential the answer names, of the flow's subject (or, before the subject is known, of
+      // whoever holds it in the tenant: passwordless sign-in); suspended ones too, so they are told apart
+      return sql`(SELECT jsonb_build_object('id', cr.id, 'material', encode(cr.material, 'base64'), 'status', cr.status, 'subjectId', cr.subject_id,
+                    'externalId', cr.external_id, 'signCount', cr.sign_count, 'meta', cr.meta)
+                  FROM credentials cr WHERE cr.tenant_id = f.tenant_id AND cr.kind = ${slot} AND cr.external_id = ${r.credentialRef ?? ''}
+                    AND cr.subject_type = coalesce(f.subject_type, 'user') AND (f.subject_id IS NULL OR cr.subject_id = f.subject_id) AND cr.status IN ('active', 'suspended'))`;
     case 'pin':
       return sql`(SELECT to_jsonb(cp.hash) FROM customer_pins cp WHERE cp.customer_id = f.subject_id)`;
     case 'questions':
@@ -188,7 +199,10 @@ export async function claimFlow(db: Db, r: ClaimRequest): Promise<Claimed | unde
   const loaded: Loaded = {};
   const acc = row.n_account as (Omit<Account, 'graceStartedAt'> & { graceStartedAt: string | null }) | null | undefined;
   if (acc) loaded.account = { ...acc, graceStartedAt: date(acc.graceStartedAt), graceSignins: Number(acc.graceSignins), activeKinds: acc.activeKinds ?? [] };
-  const cred = (row.n_credential ?? row.n_pending_credential) as { id: string; material: string | null; status: string; codes?: string[] | null; usedSteps?: number[] | null } | null | undefined;
+  const cred = (row.n_credential ?? row.n_pending_credential ?? row.n_named_credential) as
+    | { id: string; material: string | null; status: string; codes?: string[] | null; usedSteps?: number[] | null; subjectId?: string; externalId?: string; signCount?: number | string; meta?: Record<string, unknown> }
+    | null
+    | undefined;
   if (cred) {
     loaded.credential = {
       id: cred.id,
@@ -196,6 +210,7 @@ export async function claimFlow(db: Db, r: ClaimRequest): Promise<Claimed | unde
       material: cred.material === null ? null : Buffer.from(cred.material, 'base64'),
       ...(cred.codes ? { codes: cred.codes.map((h) => Buffer.from(h, 'hex')) } : {}),
       ...(cred.usedSteps ? { usedSteps: cred.usedSteps.map(Number) } : {}),
+      ...(cred.subjectId ? { subjectId: cred.subjectId, externalId: String(cred.externalId), signCount: Number(cred.signCount ?? 0), meta: cred.meta ?? {} } : {}),
     };
   }
   if ('n_pin' in row) loaded.pinHash = (row.n_pin as string | null) ?? null;

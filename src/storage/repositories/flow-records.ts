@@ -59,6 +59,17 @@ function effectSql(e: Effect, now: Date): RawBuilder<unknown> {
       return sql`UPDATE recovery_codes SET used_at = ${now} WHERE credential_id = ${e.credentialId} AND subject_id = ${e.subjectId} AND code_hash = ${e.codeHash} AND used_at IS NULL RETURNING 1`;
     case 'activate_credential':
       return sql`UPDATE credentials SET status = 'active', confirmed_at = ${now}, last_used_at = ${now} WHERE id = ${e.credentialId} AND subject_id = ${e.subjectId} AND status = 'pending' RETURNING 1`;
+    case 'create_credential':
+      // a credential ID already bound (the same key registered twice, or a race) writes nothing
+      return sql`INSERT INTO credentials (id, tenant_id, subject_type, subject_id, kind, label, status, material, sign_count, external_id, meta, created_at, confirmed_at)
+                 VALUES (${e.id}, ${e.tenantId}, ${e.subjectType}, ${e.subjectId}, ${e.credentialKind}, ${e.label}, 'active', ${e.material}, ${e.signCount}, ${e.externalId}, ${JSON.stringify(e.meta)}::jsonb, ${now}, ${now})
+                 ON CONFLICT DO NOTHING RETURNING 1`;
+    case 'sign_count':
+      return sql`UPDATE credentials SET sign_count = ${e.to}, last_used_at = ${now} ${e.meta ? sql`, meta = meta || ${JSON.stringify(e.meta)}::jsonb` : sql``}
+                 WHERE id = ${e.credentialId} AND subject_id = ${e.subjectId} AND status = 'active' AND sign_count = ${e.from} RETURNING 1`;
+    case 'flag_credential':
+      return sql`UPDATE credentials SET meta = jsonb_set(meta, '{flags}', coalesce(meta -> 'flags', '{}'::jsonb) || jsonb_build_object(${e.flag}::text, ${now.toISOString()}::text))
+                 WHERE id = ${e.credentialId} AND subject_id = ${e.subjectId} RETURNING 1`;
   }
 }
 
@@ -167,9 +178,10 @@ export async function recordSuccess(db: Db, a: Advance): Promise<Recorded | unde
  */
 export async function recordFailure(
   db: Db,
-  a: { flowId: string; counterSubject: string | null; lockUntil: Date | null; clearSlots?: string[]; setSlots?: Record<string, unknown>; events: AuditEvent[]; now: Date },
+  a: { flowId: string; counterSubject: string | null; lockUntil: Date | null; clearSlots?: string[]; setSlots?: Record<string, unknown>; effects?: Effect[]; events: AuditEvent[]; now: Date },
 ): Promise<number> {
   const ctes: RawBuilder<unknown>[] = [
+    ...(a.effects ?? []).map((e, i) => sql`${sql.ref(`fx${i}`)} AS (${effectSql(e, a.now)})`),
     sql`fl AS (UPDATE flows SET ceremony = (ceremony - ${a.clearSlots ?? []}::text[]) || ${JSON.stringify(a.setSlots ?? {})}::jsonb, in_flight = GREATEST(in_flight - 1, 0), updated_at = ${a.now} WHERE id = ${a.flowId} RETURNING 1)`,
   ];
   if (a.counterSubject) {

@@ -1,0 +1,44 @@
+/**
+ * The server-held challenge of a WebAuthn ceremony, kept in the flow's `webauthn` slot: random 32
+ * bytes, for one purpose (authenticate or register), one answer (any answer clears it), and 300 s
+ * by default. What the browser gets is the options JSON built from it.
+ */
+import { randomBytes } from 'node:crypto';
+
+export const WEBAUTHN_SLOT = 'webauthn';
+export const CEREMONY_TTL_MS = 300_000;
+
+export type UserVerification = 'required' | 'preferred' | 'discouraged';
+
+export interface WebauthnSlot {
+  purpose: 'authenticate' | 'register';
+  challenge: string;
+  userVerification: UserVerification;
+  expiresAt: string;
+  [k: string]: unknown;
+}
+
+export function newSlot(purpose: WebauthnSlot['purpose'], userVerification: UserVerification, now: Date, extra: Record<string, unknown> = {}): WebauthnSlot {
+  return { ...extra, purpose, challenge: randomBytes(32).toString('base64url'), userVerification, expiresAt: new Date(now.getTime() + CEREMONY_TTL_MS).toISOString() };
+}
+
+/** PublicKeyCredentialRequestOptionsJSON for a slot (what navigator.credentials.get is given). */
+export function requestOptions(slot: WebauthnSlot, rpId: string, allow: Array<{ id: string; transports: string[] }>) {
+  return {
+    challenge: slot.challenge,
+    rpId,
+    timeout: CEREMONY_TTL_MS,
+    userVerification: slot.userVerification,
+    allowCredentials: allow.map((c) => ({ id: c.id, type: 'public-key' as const, ...(c.transports.length ? { transports: c.transports } : {}) })),
+  };
+}
+
+/** Why the library refused an answer, as a registered reason. */
+export function refusalReason(e: unknown): 'wrong_origin' | 'wrong_rp_id' | 'wrong_challenge' | 'uv_required' | 'invalid_assertion' {
+  const m = e instanceof Error ? e.message : '';
+  if (/response origin/.test(m)) return 'wrong_origin';
+  if (/RP ID/.test(m)) return 'wrong_rp_id';
+  if (/response challenge/.test(m)) return 'wrong_challenge';
+  if (/User verification/.test(m)) return 'uv_required';
+  return 'invalid_assertion';
+}
