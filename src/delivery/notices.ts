@@ -27,7 +27,7 @@ export async function queueEmail(s: Services, n: Notice): Promise<void> {
 export const templates = {
   invitation: (a: { tenantName: string; link: string; hours: number }) => ({ template: 'invitation' as const, vars: a }),
   recoveryCodeUsed: (a: { remaining: number }) => ({ template: 'recovery_code_used' as const, vars: a }),
-  factorChanged: (a: { action: 'added' | 'removed'; label: string }) => ({ template: a.action === 'added' ? ('factor_added' as const) : ('factor_removed' as const), vars: { label: a.label } }),
+  factorChanged: (a: { action: 'added' | 'removed' | 'suspended' | 'resumed'; label: string }) => ({ template: `factor_${a.action}` as const, vars: { label: a.label } }),
   recoveryCodesRegenerated: () => ({ template: 'recovery_codes_regenerated' as const, vars: {} }),
   passwordChanged: () => ({ template: 'password_changed' as const, vars: {} }),
 };

@@ -25,6 +25,8 @@ export const templateDefs = {
   recovery_code_used: notice(['remaining']),
   factor_added: notice(['label']),
   factor_removed: notice(['label']),
+  factor_suspended: notice(['label']),
+  factor_resumed: notice(['label']),
   recovery_codes_regenerated: notice([]),
   password_changed: notice([]),
 } as const satisfies Record<string, TemplateDef>;
@@ -64,6 +66,8 @@ export const builtinTemplates: Record<TemplateName, Record<string, Partial<Recor
   recovery_code_used: { en: security('A recovery code was used to sign in', 'A recovery code was just used to sign in to your account. {{remaining}} unused codes remain.') },
   factor_added: { en: security('A sign-in method was added', 'The sign-in method "{{label}}" was added on your account.') },
   factor_removed: { en: security('A sign-in method was removed', 'The sign-in method "{{label}}" was removed on your account.') },
+  factor_suspended: { en: security('A sign-in method was suspended', 'An administrator suspended the sign-in method "{{label}}" on your account; it cannot be used until it is resumed.') },
+  factor_resumed: { en: security('A sign-in method was resumed', 'An administrator resumed the sign-in method "{{label}}" on your account.') },
   recovery_codes_regenerated: { en: security('New recovery codes were created', 'New recovery codes were created for your account; the old ones no longer work.') },
   password_changed: { en: security('Your password was changed', 'The password of your account was changed.') },
 };

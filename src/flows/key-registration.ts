@@ -78,7 +78,7 @@ export async function finishKeyRegistration(s: Services, p: Principal, a: { regi
       return { type: 'user', id: p.userId, tenantId: p.tenantId };
     },
     attemptEvent(f, method, outcome, data = {}) {
-      return { tenantId: f.tenant_id, type: 'factor.enrolled', outcome, actor: { type: 'user', id: p.userId }, target: { type: 'flow', id: f.id }, origin: a.origin, data: { kind: WEBAUTHN, method, ...data } };
+      return { tenantId: f.tenant_id, type: 'factor.registration.attempt', outcome, actor: { type: 'user', id: p.userId }, target: { type: 'flow', id: f.id }, origin: a.origin, data: { kind: WEBAUTHN, method, ...data } };
     },
     async plan(c) {
       const d = c.verdict.ok ? (c.verdict.detail as { credentialId: string; label: string; deviceType: RegisteredKey['deviceType']; aaguid: string }) : undefined;
@@ -87,7 +87,7 @@ export async function finishKeyRegistration(s: Services, p: Principal, a: { regi
       return {
         state: 'completed',
         requireMethodAbsent: true,
-        events: [{ tenantId: p.tenantId, type: 'factor.added', outcome: 'success', actor: { type: 'user', id: p.userId }, target: { type: 'factor', id: d.credentialId }, origin: a.origin, data: { kind: WEBAUTHN, label: d.label, deviceType: d.deviceType, aaguid: d.aaguid } }],
+        events: [{ tenantId: p.tenantId, type: 'factor.enrolled', outcome: 'success', actor: { type: 'user', id: p.userId }, target: { type: 'factor', id: d.credentialId }, origin: a.origin, data: { kind: WEBAUTHN, label: d.label, deviceType: d.deviceType, aaguid: d.aaguid } }],
       };
     },
     async done() {

@@ -75,6 +75,7 @@ export async function listFactors(s: Services, p: Principal) {
     label: f.label,
     createdAt: f.created_at.toISOString(),
     lastUsedAt: f.last_used_at?.toISOString() ?? null,
+    ...(f.status === 'suspended' ? { suspended: true } : {}),
     ...(f.kind === 'recovery_code' ? { remaining: left } : {}),
     ...(f.kind === 'webauthn' ? { key: keyFacts(f.meta) } : {}),
   }));

@@ -194,3 +194,16 @@ export async function setRoles(s: Services, a: { tenant: TenantRow; userId: stri
   await audit(s, { tenantId: a.tenant.id, type: 'user.roles_changed', outcome: 'success', actor: a.actor, target: { type: 'user', id: a.userId }, origin: a.origin, data: { from: before.roles, to: roles } });
   return u!;
 }
+
+/** An admin suspends (or resumes) one factor of a user in their tenant; audited, and the user is told by email. */
+export async function setFactorSuspended(s: Services, a: { tenantId: string; userId: string; factorId: string; suspended: boolean; actor: Actor; origin: Origin }): Promise<void> {
+  const u = await s.store.users.byId(a.tenantId, a.userId);
+  if (!u) throw new AppError('not_found');
+  const row = await s.store.credentials.setSuspended({ type: 'user', id: u.id }, a.factorId, a.suspended);
+  if (!row) {
+    if (await s.store.credentials.byId({ type: 'user', id: u.id }, a.factorId)) throw new AppError('conflict', undefined, a.suspended ? 'That factor is not active.' : 'That factor is not suspended.');
+    throw new AppError('not_found');
+  }
+  await audit(s, { tenantId: a.tenantId, type: a.suspended ? 'factor.suspended' : 'factor.resumed', outcome: 'success', actor: a.actor, target: { type: 'factor', id: row.id }, origin: a.origin, data: { kind: row.kind, userId: u.id } });
+  await queueEmail(s, { tenantId: a.tenantId, to: u.email, ...templates.factorChanged({ action: a.suspended ? 'suspended' : 'resumed', label: row.label || row.kind }) });
+}

@@ -46,3 +46,12 @@ export async function startPasskey(t: TestApp, tenant: string) {
 }
 
 export { SoftAuthenticator };
+
+/** A tenant `acme` that allows security keys, its admin and agents (tokens), for the threat tests. */
+export async function keysTenant(t: TestApp, agents: string[], o: { userVerification?: 'required' | 'preferred' | 'discouraged' } = {}) {
+  const { seed } = await import('./app.js');
+  const admin = 'ada@acme.test';
+  const seeded = await seed(t, { users: [{ email: admin, roles: ['tenant_admin'] }, ...agents.map((email) => ({ email, roles: ['agent'] }))] });
+  await allowKeys(t, seeded.users[admin]!.token!, 'acme', o);
+  return { ...seeded, admin, token: (email: string) => seeded.users[email]!.token! };
+}

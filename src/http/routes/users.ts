@@ -7,7 +7,10 @@ import { audit } from '../../services/audit-log.js';
 import type { Services } from '../../services/context.js';
 import * as users from '../../services/users.js';
 import { origin, principal, requireSession, tenantFor } from '../auth.js';
-import { errors, ok, tenantParam, tenantUserParams, userOut } from '../schemas.js';
+import { keyFacts } from '../../services/self-service.js';
+import { errors, ok, ownFactor, tenantParam, tenantUserParams, userOut, uuid } from '../schemas.js';
+
+const adminFactor = ownFactor.pick({ id: true, kind: true, label: true, lastUsedAt: true, key: true }).extend({ status: z.enum(['active', 'suspended']) });
 
 const roleOut = z.object({ name: z.string(), description: z.string(), permissions: z.array(z.string()), builtin: z.boolean() });
 
@@ -50,15 +53,37 @@ export function userRoutes(s: Services): FastifyPluginAsyncZod {
     });
 
     app.get('/v1/tenants/:tenant/users/:userId', {
-      schema: { tags, summary: 'Read a user', params: tenantUserParams, response: { 200: listedUser.extend({ factors: z.array(z.object({ kind: z.string(), label: z.string() })) }), ...errors } },
+      schema: { tags, summary: 'Read a user', params: tenantUserParams, response: { 200: listedUser.extend({ factors: z.array(adminFactor) }), ...errors } },
     }, async (req) => {
       const t = await tenantFor(s, req, req.params.tenant, 'users.read');
       const u = await s.store.users.byId(t.id, req.params.userId);
       if (!u) throw new AppError('not_found');
       const [described] = await users.describeUsers(s, t, [u]);
-      const factors = (await s.store.credentials.list({ type: 'user', id: u.id })).map((f) => ({ kind: f.kind, label: f.label }));
+      const factors = (await s.store.credentials.list({ type: 'user', id: u.id })).map((f) => ({
+        id: f.id,
+        kind: f.kind,
+        label: f.label,
+        status: f.status as 'active' | 'suspended',
+        lastUsedAt: f.last_used_at?.toISOString() ?? null,
+        ...(f.kind === 'webauthn' ? { key: keyFacts(f.meta) } : {}),
+      }));
       return { ...described!, factors };
     });
+
+    for (const [path, suspend] of [['suspend', true], ['resume', false]] as const) {
+      app.post(`/v1/tenants/:tenant/users/:userId/factors/:factorId/${path}`, {
+        schema: {
+          tags,
+          summary: suspend ? "Suspend one of a user's security keys or other factors (it cannot be used until resumed)" : 'Resume a suspended factor',
+          params: tenantUserParams.extend({ factorId: uuid }),
+          response: { 200: ok, ...errors },
+        },
+      }, async (req) => {
+        const t = await tenantFor(s, req, req.params.tenant, 'users.factors.reset');
+        await users.setFactorSuspended(s, { tenantId: t.id, userId: req.params.userId, factorId: req.params.factorId, suspended: suspend, actor: actor(req), origin: origin(req) });
+        return { ok: true as const };
+      });
+    }
 
     app.put('/v1/tenants/:tenant/users/:userId/roles', {
       schema: { tags, summary: "Set a user's roles", params: tenantUserParams, body: z.object({ roles: z.array(z.string().min(1).max(64)).max(20) }), response: { 200: userOut, ...errors } },

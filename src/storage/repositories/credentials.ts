@@ -97,14 +97,14 @@ export class CredentialRepo {
     return out;
   }
 
-  /** The subject's active credentials, oldest first (no material). */
+  /** The subject's active (and suspended) credentials, oldest first (no material). */
   list(subject: CredentialSubject) {
     return this.db
       .selectFrom('credentials')
       .select(['id', 'kind', 'label', 'status', 'sign_count', 'meta', 'created_at', 'confirmed_at', 'last_used_at'])
       .where('subject_type', '=', subject.type)
       .where('subject_id', '=', subject.id)
-      .where('status', '=', 'active')
+      .where('status', 'in', ['active', 'suspended'])
       .orderBy('created_at')
       .execute();
   }
