@@ -9,6 +9,8 @@ import { twilioSignature } from '../../src/http/twiml.js';
 import { totpAt } from '../../src/methods/totp/core.js';
 import { api, enrollTotp, json, seed, STRONG, testApp, type TestApp } from '../helpers/app.js';
 import { callerFixture, lastCodeTo } from '../helpers/callers.js';
+import { atSecondFactor } from '../helpers/flows.js';
+import { answerKey, keysTenant, ORIGIN, registerKey, SoftAuthenticator } from '../helpers/webauthn.js';
 
 const count = (r: { headers: Record<string, unknown> }) => Number(r.headers['x-sql-statements']);
 
@@ -174,5 +176,45 @@ describe('SQL statements per IVR request (API key and Twilio webhook)', () => {
     const again = await call({ ...base, Digits: '480613' }, nextPath(first.body));
     expect(again.body).toBe(pin.body); // a repeated delivery: answered from its receipt
     expect([count(pin), count(again)]).toEqual([5, 3]);
+  });
+});
+
+describe('SQL statements per security-key step', () => {
+  let t: TestApp;
+  let keyToken: string;
+  const key = new SoftAuthenticator({ userVerification: true });
+  beforeAll(async () => {
+    t = await testApp();
+    const w = await keysTenant(t, ['kim@acme.test']);
+    keyToken = w.token('kim@acme.test');
+  });
+  afterAll(() => t.close());
+
+  it('registration: begin and finish', async () => {
+    const r = await registerKey(t, keyToken, key, { kind: 'passkey' });
+    expect(r.res.statusCode, r.res.body).toBe(200);
+    const begin = await api(t.app).post('/v1/me/factors/webauthn', { token: keyToken, body: { kind: 'passkey' } });
+    const credential = await new SoftAuthenticator().register(json(begin).options, { origin: ORIGIN });
+    const finish = await api(t.app).post(`/v1/me/factors/webauthn/${json(begin).registrationId}`, { token: keyToken, body: { credential } });
+    expect(finish.statusCode, finish.body).toBe(200);
+    // begin: session, policy, the user's keys (excluded), the flow with its event; finish: session, policy
+    // (fresh authentication), the claim, the record (key + flow + event in one), the notice (its template
+    // read, the outbox row), whether recovery codes exist. Registering is rare; signing in is the hot path.
+    expect([count(begin), count(finish)]).toEqual([5, 7]);
+  });
+
+  it('second factor: options (the flow, the keys allowed, the challenge written), then the claim and the record', async () => {
+    const flow = await atSecondFactor(t.app, 'acme', 'kim@acme.test');
+    const options = await api(t.app).post(`/v1/auth/flows/${flow.id}/webauthn/options`, { flow: flow.token });
+    const done = await answerKey(t, flow, await key.assert(json(options).options, { origin: ORIGIN, credentialId: key.credentialIds[0]! }));
+    expect(done.statusCode, done.body).toBe(200);
+    expect([count(options), count(done)]).toEqual([3, 2]);
+  });
+
+  it('passwordless: the flow with its challenge (1), then the claim and the record (2)', async () => {
+    const start = await api(t.app).post('/v1/auth/passkey', { body: { tenant: 'acme' } });
+    const done = await answerKey(t, { id: json(start).flow.id, token: json(start).flowToken }, await key.assert(json(start).options, { origin: ORIGIN }));
+    expect(done.statusCode, done.body).toBe(200);
+    expect([count(start), count(done)]).toEqual([1, 2]);
   });
 });
