@@ -31,8 +31,8 @@ export interface RegisteredKey {
 
 export async function beginKeyRegistration(s: Services, p: Principal, a: { keyKind: KeyKind; origin: Origin }) {
   if (!s.webauthn.rp.rpId) throw new AppError('invalid_request', { reason: 'webauthn_unavailable' }, 'Security keys are not configured on this server.');
-  await requireFreshAuth(s, p);
   const { policy } = await currentPolicy(s, p.tenantId);
+  await requireFreshAuth(s, p, policy);
   if (!(policy.mfa.allowedFactors as readonly string[]).includes(WEBAUTHN)) throw new AppError('forbidden', undefined, 'Security keys are not allowed by your organization.');
   const now = s.clock();
   const existing = await s.store.credentials.keyRefs({ type: 'user', id: p.userId });

@@ -4,15 +4,16 @@
  * and each change sends a notice to the user's email.
  */
 import { AppError } from '../domain/errors.js';
-import { sessionRules } from '../domain/policy.js';
+import { sessionRules, type Policy } from '../domain/policy.js';
 import { queueEmail, templates } from '../delivery/notices.js';
 import { audit } from './audit-log.js';
 import type { Origin, Services } from './context.js';
 import { currentPolicy } from './policies.js';
 import type { Principal } from './sessions.js';
 
-export async function requireFreshAuth(s: Services, p: Principal): Promise<void> {
-  const { policy } = await currentPolicy(s, p.tenantId);
+/** Refuses a session whose authentication is older than the policy allows (the policy read unless given). */
+export async function requireFreshAuth(s: Services, p: Principal, known?: Policy): Promise<void> {
+  const policy = known ?? (await currentPolicy(s, p.tenantId)).policy;
   const age = s.clock().getTime() - p.authTime.getTime();
   if (age > sessionRules(policy).reauthMs) throw new AppError('reauthentication_required', { maxAgeSeconds: sessionRules(policy).reauthMs / 1000 });
 }

@@ -200,7 +200,7 @@ describe('SQL statements per security-key step', () => {
     // begin: session, policy, the user's keys (excluded), the flow with its event; finish: session, policy
     // (fresh authentication), the claim, the record (key + flow + event in one), the notice (its template
     // read, the outbox row), whether recovery codes exist. Registering is rare; signing in is the hot path.
-    expect([count(begin), count(finish)]).toEqual([5, 7]);
+    expect([count(begin), count(finish)]).toEqual([4, 7]);
   });
 
   it('second factor: options (the flow, the keys allowed, the challenge written), then the claim and the record', async () => {
