@@ -232,6 +232,13 @@ describe('secrets are compared in constant time', () => {
  * "file: left op right" as the scan prints them, with the reason.
  */
 const ALLOWED: Record<string, string> = {
+  "src/methods/webauthn/index.ts: cred.status === 'suspended'": "a security key's status, not a secret",
+  'src/methods/webauthn/index.ts: cred.subjectId !== subject.id': 'whose key it is (ids), not a secret',
+  "src/methods/webauthn/index.ts: info.credentialDeviceType === 'multiDevice'": "the authenticator's device type (synced or not)",
+  "src/methods/webauthn/registration.ts: a.keyKind === 'passkey'": 'which kind of key is being registered',
+  "src/methods/webauthn/registration.ts: a.keyKind === 'security_key'": 'which kind of key is being registered',
+  "src/methods/webauthn/registration.ts: slot.keyKind === 'passkey'": 'which kind of key is being registered',
+  'src/storage/repositories/flow-claims.ts: r.credentialRef !== undefined': "whether an answer names a key (its public credential ID)",
   'src/audit/verify.ts: prevHash === expectedPrev': 'audit chain hashes: public integrity data, not secrets',
   'src/audit/verify.ts: safeHash(prevHash, fields) === hash': 'audit chain hashes: public integrity data, not secrets',
   'src/audit/verify.ts: head.last_hash !== last.hash': 'audit chain hashes: public integrity data, not secrets',

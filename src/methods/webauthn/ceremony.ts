@@ -4,6 +4,7 @@
  * by default. What the browser gets is the options JSON built from it.
  */
 import { randomBytes } from 'node:crypto';
+import type { ErrorReason } from '../../domain/errors.js';
 
 export const WEBAUTHN_SLOT = 'webauthn';
 export const CEREMONY_TTL_MS = 300_000;
@@ -33,12 +34,16 @@ export function requestOptions(slot: WebauthnSlot, rpId: string, allow: Array<{ 
   };
 }
 
+/** The library's refusals by their message, as registered reasons (anything else: the answer does not verify). */
+const REFUSALS: Array<{ message: RegExp; reason: Extract<ErrorReason, 'wrong_origin' | 'wrong_rp_id' | 'wrong_challenge' | 'uv_required'> }> = [
+  { message: /response origin/, reason: 'wrong_origin' },
+  { message: /RP ID/, reason: 'wrong_rp_id' },
+  { message: /response challenge/, reason: 'wrong_challenge' },
+  { message: /User verification/, reason: 'uv_required' },
+];
+
 /** Why the library refused an answer, as a registered reason. */
-export function refusalReason(e: unknown): 'wrong_origin' | 'wrong_rp_id' | 'wrong_challenge' | 'uv_required' | 'invalid_assertion' {
+export function refusalReason(e: unknown): ErrorReason {
   const m = e instanceof Error ? e.message : '';
-  if (/response origin/.test(m)) return 'wrong_origin';
-  if (/RP ID/.test(m)) return 'wrong_rp_id';
-  if (/response challenge/.test(m)) return 'wrong_challenge';
-  if (/User verification/.test(m)) return 'uv_required';
-  return 'invalid_assertion';
+  return REFUSALS.find((r) => r.message.test(m))?.reason ?? 'invalid_assertion';
 }
