@@ -12,6 +12,7 @@ export const errorCodes = {
   invalid_factor: { status: 401, message: 'The code is not correct.' },
   flow_invalid: { status: 401, message: 'This sign-in is no longer valid; start again.' },
   reauthentication_required: { status: 401, message: 'Confirm your identity again to do this.' },
+  step_up_required: { status: 401, message: 'This needs a stronger or more recent sign-in: confirm with the method asked for.' },
   forbidden: { status: 403, message: 'You are not allowed to do this.' },
   not_found: { status: 404, message: 'Not found.' },
   conflict: { status: 409, message: 'The request conflicts with the current state.' },
@@ -96,6 +97,11 @@ export const errorReasons = {
   challenge_expired: { codes: ['invalid_factor'], where: ['details', 'audit'], doc: 'The security-key challenge expired (300 s by default); ask for new options; not counted.' },
   passwordless_off: { codes: ['invalid_request'], where: ['details'], doc: 'The organization does not allow passwordless sign-in with passkeys.' },
   webauthn_unavailable: { codes: ['invalid_request'], where: ['details'], doc: 'Security keys are not configured on this server (CALLWARDEN_WEBAUTHN_RP_ID and CALLWARDEN_PUBLIC_URL).' },
+  // step-up
+  assurance_too_low: { codes: ['step_up_required'], where: ['details'], doc: 'The session\'s assurance level is below what the action needs (details.need.aal).' },
+  not_phishing_resistant: { codes: ['step_up_required'], where: ['details'], doc: 'The action needs a phishing-resistant method (a security key or passkey) in this session.' },
+  auth_too_old: { codes: ['step_up_required'], where: ['details'], doc: 'The session\'s last authentication is older than the action allows (details.need.maxAgeSeconds).' },
+  step_up_unavailable: { codes: ['conflict'], where: ['details'], doc: 'None of the account\'s methods can give what the action needs (enroll a security key, or an authenticator app, first).' },
   // the method or the flow refuses any answer
   throttled: { codes: ['too_many_attempts'], where: ['details', 'audit'], doc: 'Back-off after failures, or another check in flight: wait retryAfterSeconds.' },
   locked: { codes: ['too_many_attempts'], where: ['details', 'audit'], doc: 'The method is locked for a while after failures (PCI lockout): wait retryAfterSeconds.' },

@@ -11,6 +11,17 @@ export type MfaMode = (typeof mfaModes)[number];
 /** Second-factor kinds a tenant can allow for staff (more arrive with later factors). */
 export const staffFactorKinds = ['totp', 'webauthn', 'recovery_code'] as const;
 
+/** What a sensitive action asks of the session: its assurance level, a phishing-resistant method, an authentication at most this old. */
+const assurance = z
+  .object({
+    aal: z.union([z.literal(1), z.literal(2), z.literal(3)]).default(1),
+    phishingResistant: z.boolean().default(false),
+    maxAgeMinutes: z.number().int().min(1).max(24 * 60).nullable().default(null),
+  })
+  .strict();
+export type Assurance = z.output<typeof assurance>;
+const ASSURANCE_NONE: Assurance = { aal: 1, phishingResistant: false, maxAgeMinutes: null };
+
 export const policySchema = z
   .object({
     mfa: z
@@ -60,6 +71,15 @@ export const policySchema = z
       })
       .strict()
       .default({ passwordless: true, userVerification: 'preferred' }),
+    /**
+     * Step-up: what a session must have proven, and how recently, before a sensitive action
+     * (revealing a masked customer field, approving a factor reset, changing this policy). Unmet, the
+     * API answers `step_up_required` naming what is missing, and a step-up flow asks only for that.
+     */
+    stepUp: z
+      .object({ reveal: assurance, factorReset: assurance, policyChange: assurance })
+      .strict()
+      .default({ reveal: ASSURANCE_NONE, factorReset: ASSURANCE_NONE, policyChange: ASSURANCE_NONE }),
     /** PCI DSS mode: lock after 10 failures for 30 minutes, 12-character passwords with letters and digits, no reuse of the last 4, idle timeout at most 15 minutes. */
     pciMode: z.boolean().default(false),
     /** Caller verification: levels, code rules, send limits, risk step-up (src/domain/verification-policy.ts). */

@@ -18,7 +18,7 @@ import { WEBAUTHN } from '../methods/webauthn/variants.js';
 import type { AssertionAnswer } from '../methods/webauthn/answers.js';
 import type { Origin, Services } from '../services/context.js';
 import { writeChallenge } from '../storage/repositories/flow-records.js';
-import { completion, createFlow, hooks, type StepResult } from './signin.js';
+import { completion, createFlow, hooks, stepUpOffers, type StepResult } from './signin.js';
 import { newToken } from '../crypto/tokens.js';
 
 export type RequestOptions = ReturnType<typeof requestOptions>;
@@ -55,7 +55,7 @@ export async function webauthnOptions(s: Services, a: { id: string; token: strin
     const user = c.loaded.account;
     if (!user || user.id !== c.flow.subject_id) throw new AppError('flow_invalid');
     allowSecondFactor(policy, user);
-    if (!user.activeKinds.includes(WEBAUTHN)) throw notAllowed();
+    if (!user.activeKinds.includes(WEBAUTHN) || !stepUpOffers(c.flow, WEBAUTHN)) throw notAllowed();
     allow = (await s.store.credentials.keyRefs({ type: 'user', id: user.id })).filter((k) => k.status === 'active').map((k) => ({ id: k.externalId, transports: k.transports }));
   } else allowPasswordless(policy);
   const slot = newSlot('authenticate', c.flow.state === 'passkey' ? 'required' : policy.webauthn.userVerification, now);
@@ -72,7 +72,11 @@ export function submitWebauthn(s: Services, a: { id: string; token: string; cred
     hooks(
       s,
       a.origin,
-      (policy, user, f) => (f.state === 'passkey' ? allowPasswordless(policy) : allowSecondFactor(policy, user)),
+      (policy, user, f) => {
+        if (f.state === 'passkey') return allowPasswordless(policy);
+        allowSecondFactor(policy, user);
+        if (!stepUpOffers(f, WEBAUTHN)) throw notAllowed();
+      },
       async (c, user) => {
         const done = completion(s, c.flow, user, c.policy, c.completed, a.origin, { grace: false, now: c.now });
         return {

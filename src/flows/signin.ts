@@ -69,7 +69,7 @@ export const secondFactors = (policy: Policy, a: Pick<Account, 'roles' | 'active
 
 export const describe = (s: Services, kinds: string[]) => kinds.map((k) => ({ method: k, label: s.methods.get(k)?.traits.label ?? k }));
 
-export async function createFlow(s: Services, f: { tenantSlug?: string; tenantId?: string; kind: SigninKind; identifier: string | null; userId: string | null; sessionId: string | null; requiredAal: number; origin: Origin; state?: 'password' | 'passkey'; ceremony?: Record<string, unknown> }): Promise<StepResult> {
+export async function createFlow(s: Services, f: { tenantSlug?: string; tenantId?: string; kind: SigninKind; identifier: string | null; userId: string | null; sessionId: string | null; requiredAal: number; origin: Origin; state?: 'password' | 'passkey' | 'second_factor'; ceremony?: Record<string, unknown>; completedMethods?: string[]; context?: Record<string, unknown> }): Promise<StepResult> {
   const now = s.clock();
   const token = newToken();
   const budget = s.config.flowAttemptBudget;
@@ -83,9 +83,10 @@ export async function createFlow(s: Services, f: { tenantSlug?: string; tenantId
     state: f.state ?? 'password',
     required_level: String(f.requiredAal),
     ...(f.ceremony ? { ceremony: f.ceremony } : {}),
+    ...(f.completedMethods ? { completed_methods: f.completedMethods } : {}),
     attempts_initial: budget,
     attempts_left: budget,
-    context: { ...(f.sessionId ? { sessionId: f.sessionId } : {}), ip: f.origin.ip, userAgent: f.origin.userAgent?.slice(0, 512) ?? null },
+    context: { ...f.context, ...(f.sessionId ? { sessionId: f.sessionId } : {}), ip: f.origin.ip, userAgent: f.origin.userAgent?.slice(0, 512) ?? null },
     created_at: now,
     updated_at: now,
     expires_at: new Date(now.getTime() + s.config.flowTtlSeconds * 1000),
@@ -107,6 +108,12 @@ export function startReauth(s: Services, p: Principal, origin: Origin): Promise<
 
 const ALL_STATES = ['password', 'passkey', 'second_factor', 'enroll'] as const;
 
+/** A step-up flow offers only the methods that can give what was asked for (src/flows/step-up.ts). */
+export function stepUpOffers(f: FlowRecord, method: string): boolean {
+  const offered = (f.context.stepUp as { methods?: string[] } | undefined)?.methods;
+  return !offered || offered.includes(method);
+}
+
 export async function getFlow(s: Services, id: string, token: string): Promise<StepResult> {
   const now = s.clock();
   const c = await s.engine.read({ flowId: id, secretHash: hashToken(token), states: ALL_STATES, kindNeeds: ['account'] }).catch(async (e: unknown) => {
@@ -116,7 +123,7 @@ export async function getFlow(s: Services, id: string, token: string): Promise<S
     throw e;
   });
   const extra: Partial<FlowView> = {};
-  if (c.policy && c.flow.state === 'second_factor' && c.loaded.account) extra.options = describe(s, secondFactors(s.engine.policy(c as never), c.loaded.account));
+  if (c.policy && c.flow.state === 'second_factor' && c.loaded.account) extra.options = describe(s, secondFactors(s.engine.policy(c as never), c.loaded.account).filter((k) => stepUpOffers(c.flow, k)));
   if (c.flow.state === 'enroll') extra.enroll = ['totp'];
   return { flow: view(c.flow, now, extra) };
 }
@@ -272,8 +279,9 @@ export async function submitSecondFactor(s: Services, a: { id: string; token: st
     hooks(
       s,
       a.origin,
-      (policy, user) => {
+      (policy, user, f) => {
         if (mfaModeFor(policy, user.roles) === 'off' || !(policy.mfa.allowedFactors as readonly string[]).includes(a.method)) throw notAvailable();
+        if (!stepUpOffers(f, a.method)) throw notAvailable();
       },
       async (c, user) => {
         if (a.method === 'recovery_code' && c.verdict.ok) recovery = { user, left: Number(c.verdict.detail?.remaining ?? 0) };

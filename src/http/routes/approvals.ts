@@ -6,6 +6,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import * as approvals from '../../services/approvals.js';
+import { requireFor } from '../../flows/step-up.js';
 import type { Services } from '../../services/context.js';
 import { origin, principal, requireSession, tenantFor } from '../auth.js';
 import { errorBody, errors, tenantParam, tenantUserParams, uuid } from '../schemas.js';
@@ -67,7 +68,11 @@ export function approvalRoutes(s: Services): FastifyPluginAsyncZod {
 
     app.post('/v1/tenants/:tenant/approvals/:id/approve', {
       schema: { tags, summary: 'Approve a request made by another administrator (the reset happens now)', params, response: { 200: one, ...withConflict } },
-    }, async (req) => ({ approval: await approvals.approveRequest(s, { tenantId: await tenantId(req, req.params.tenant), id: req.params.id, approver: me(req), origin: origin(req) }) }));
+    }, async (req) => {
+      const tid = await tenantId(req, req.params.tenant);
+      await requireFor(s, principal(req), 'factorReset');
+      return { approval: await approvals.approveRequest(s, { tenantId: tid, id: req.params.id, approver: me(req), origin: origin(req) }) };
+    });
 
     const close = (action: 'reject' | 'cancel', summary: string) =>
       app.post(`/v1/tenants/:tenant/approvals/:id/${action}`, {

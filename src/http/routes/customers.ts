@@ -8,6 +8,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { customerInput, customerPatchInput, regionField } from '../../customers/fields.js';
 import { importFormats } from '../../customers/import-format.js';
+import { requireFor } from '../../flows/step-up.js';
 import type { Services } from '../../services/context.js';
 import { importCustomers } from '../../services/customer-import.js';
 import { QUESTIONS_MAX, QUESTIONS_MIN, setPin, setQuestions } from '../../services/customer-knowledge.js';
@@ -100,6 +101,7 @@ export function customerRoutes(s: Services): FastifyPluginAsyncZod {
       },
     }, async (req) => {
       const t = await tenantFor(s, req, req.params.tenant, 'customers.reveal');
+      await requireFor(s, principal(req), 'reveal');
       return customers.revealField(s, { ...who(req, t.id), id: req.params.id, ...req.body });
     });
 

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { MAX_ACTIVITY_LIMIT, userActivity } from '../../audit/activity.js';
 import { AppError } from '../../domain/errors.js';
 import { startReauth } from '../../flows/signin.js';
+import { startStepUp } from '../../flows/step-up.js';
 import { beginKeyRegistration, finishKeyRegistration } from '../../flows/key-registration.js';
 import { registrationAnswer } from '../../methods/webauthn/registration.js';
 import { keyRegistrationOut, registeredKeyOut } from '../schemas/webauthn.js';
@@ -26,7 +27,7 @@ export function meRoutes(s: Services): FastifyPluginAsyncZod {
         response: {
           200: z.object({
             userId: z.string(), email: z.string(), tenantId: z.string(), tenant: z.string(), roles: z.array(z.string()), permissions: z.array(z.string()),
-            session: z.object({ id: z.string(), aal: z.number(), methods: z.array(z.string()), authTime: z.string(), expiresAt: z.string() }),
+            session: z.object({ id: z.string(), aal: z.number(), methods: z.array(z.string()), phishingResistant: z.boolean().describe('A phishing-resistant method (a security key or passkey) was used'), authTime: z.string(), expiresAt: z.string() }),
           }),
           ...errors,
         },
@@ -35,7 +36,7 @@ export function meRoutes(s: Services): FastifyPluginAsyncZod {
       const p = principal(req);
       return {
         userId: p.userId, email: p.userEmail, tenantId: p.tenantId, tenant: p.tenantSlug, roles: p.userRoles, permissions: [...p.permissions].sort(),
-        session: { id: p.id, aal: p.aal, methods: p.methods, authTime: p.authTime.toISOString(), expiresAt: p.expiresAt.toISOString() },
+        session: { id: p.id, aal: p.aal, methods: p.methods, phishingResistant: s.methods.phishingResistant(p.methods), authTime: p.authTime.toISOString(), expiresAt: p.expiresAt.toISOString() },
       };
     });
 
@@ -51,6 +52,23 @@ export function meRoutes(s: Services): FastifyPluginAsyncZod {
       schema: { tags, summary: 'Start a re-authentication (needed before changing factors)', response: { 201: stepResult, ...errors } },
     }, async (req, reply) => {
       const r = await startReauth(s, principal(req), origin(req));
+      return reply.status(201).send({ flow: r.flow, flowToken: r.flowToken });
+    });
+
+    app.post('/v1/me/step-up', {
+      schema: {
+        tags,
+        summary: 'Start a step-up: a re-authentication that gives this session what an action asked for',
+        description: 'Send the `need` of a `step_up_required` error. The flow asks only for what is missing (e.g. a security key when a phishing-resistant method is needed) and, once completed, refreshes this session (new token in the cookie, new level and methods, auth time now).',
+        body: z.object({
+          aal: z.union([z.literal(1), z.literal(2), z.literal(3)]).default(1),
+          phishingResistant: z.boolean().default(false),
+          maxAgeSeconds: z.number().int().min(1).max(86_400).nullable().default(null),
+        }),
+        response: { 201: stepResult, ...errors },
+      },
+    }, async (req, reply) => {
+      const r = await startStepUp(s, principal(req), req.body, origin(req));
       return reply.status(201).send({ flow: r.flow, flowToken: r.flowToken });
     });
 

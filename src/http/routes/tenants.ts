@@ -2,6 +2,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { mfaModes } from '../../domain/policy.js';
+import { requireFor } from '../../flows/step-up.js';
 import type { Services } from '../../services/context.js';
 import { currentPolicy, parseStoredPolicy, previewPolicy, savePolicy } from '../../services/policies.js';
 import { createTenant, publicTenant } from '../../services/tenants.js';
@@ -60,6 +61,7 @@ export function tenantRoutes(s: Services): FastifyPluginAsyncZod {
       },
     }, async (req) => {
       const t = await tenantFor(s, req, req.params.tenant, 'policy.write');
+      await requireFor(s, principal(req), 'policyChange');
       return savePolicy(s, { tenantId: t.id, expectedVersion: req.body.version, input: req.body.policy, actorId: principal(req).userId, origin: origin(req) });
     });
 
