@@ -45,6 +45,12 @@ export const options = {
     schema: z.string().trim(),
     doc: 'Comma-separated origins (scheme://host[:port]) a WebAuthn ceremony may come from. Empty: the origin of CALLWARDEN_PUBLIC_URL. Each must be https (or http on localhost) and inside the RP ID.',
   },
+  fidoMdsRoots: {
+    env: 'CALLWARDEN_FIDO_MDS_ROOTS',
+    default: '',
+    schema: z.string().trim(),
+    doc: "PEM file of the root certificate(s) a FIDO Metadata Service BLOB must chain to. Empty: the FIDO Alliance's MDS root (as @simplewebauthn/server bundles it).",
+  },
   consoleDir: {
     env: 'CALLWARDEN_CONSOLE_DIR',
     default: '',

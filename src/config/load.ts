@@ -1,5 +1,5 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync, statSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { options, type OptionKey } from './defaults.js';
@@ -37,6 +37,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   checkDelivery(p);
   checkAudit(p);
+  checkMdsRoots(p);
   let key: Buffer;
   let generatedKey = false;
   if (p.encryptionKey) key = Buffer.from(p.encryptionKey, 'base64');
@@ -113,6 +114,27 @@ function checkDelivery(p: Parsed): void {
     }
   }
 }
+
+/** The MDS roots file must hold at least one PEM certificate that parses. */
+function checkMdsRoots(p: Parsed): void {
+  if (!p.fidoMdsRoots) return;
+  let text: string;
+  try {
+    text = readFileSync(p.fidoMdsRoots, 'utf8');
+  } catch {
+    throw new ConfigError(options.fidoMdsRoots.env, `${p.fidoMdsRoots} cannot be read`);
+  }
+  const pems = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  try {
+    if (!pems.length) throw new Error('none');
+    for (const pem of pems) new X509Certificate(pem);
+  } catch {
+    throw new ConfigError(options.fidoMdsRoots.env, `${p.fidoMdsRoots} holds no PEM certificate that parses`);
+  }
+}
+
+/** The PEM certificates of a file (checked at start by loadConfig). */
+export const pemCertificates = (path: string): string[] => readFileSync(path, 'utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
 
 /**
  * The audit checkpoint path must name an existing directory, an existing file, or a new file in an

@@ -95,6 +95,10 @@ export const errorReasons = {
   credential_suspended: { codes: ['invalid_factor'], where: ['details', 'audit'], doc: 'The security key was suspended by an administrator.' },
   no_challenge: { codes: ['invalid_factor'], where: ['details', 'audit'], doc: 'No security-key challenge is open on this flow (ask for the options first; each challenge serves one answer); not counted.' },
   challenge_expired: { codes: ['invalid_factor'], where: ['details', 'audit'], doc: 'The security-key challenge expired (300 s by default); ask for new options; not counted.' },
+  metadata_refused: { codes: ['invalid_request'], where: ['details'], doc: 'The FIDO metadata BLOB does not chain to the configured MDS root, or its signature or payload is wrong (details.problem).' },
+  metadata_not_newer: { codes: ['conflict'], where: ['details'], doc: 'The FIDO metadata BLOB is not newer than the one uploaded before.' },
+  model_not_allowed: { codes: ['invalid_factor'], where: ['details', 'audit'], doc: "The security key's model (AAGUID) is not on the organization's allow-list." },
+  attestation_required: { codes: ['invalid_factor'], where: ['details', 'audit'], doc: 'The organization allows only some key models: the key must prove its model with a full attestation (the browser may have removed it).' },
   passwordless_off: { codes: ['invalid_request'], where: ['details'], doc: 'The organization does not allow passwordless sign-in with passkeys.' },
   webauthn_unavailable: { codes: ['invalid_request'], where: ['details'], doc: 'Security keys are not configured on this server (CALLWARDEN_WEBAUTHN_RP_ID and CALLWARDEN_PUBLIC_URL).' },
   // step-up

@@ -68,9 +68,15 @@ export const policySchema = z
         passwordless: z.boolean().default(true),
         /** Whether a key must verify its user (PIN or biometrics) when used as a second factor; passwordless always requires it. */
         userVerification: z.enum(['required', 'preferred', 'discouraged']).default('preferred'),
+        /**
+         * Only these key models (AAGUIDs of the uploaded FIDO metadata) may be registered; empty: any.
+         * When set, registration asks for direct attestation and a key must prove its model with a
+         * full attestation that verifies against the model's attestation roots.
+         */
+        allowedModels: z.array(z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'must be an AAGUID in lower case (8-4-4-4-12 hex digits)')).max(200).default([]),
       })
       .strict()
-      .default({ passwordless: true, userVerification: 'preferred' }),
+      .default({ passwordless: true, userVerification: 'preferred', allowedModels: [] }),
     /**
      * Step-up: what a session must have proven, and how recently, before a sensitive action
      * (revealing a masked customer field, approving a factor reset, changing this policy). Unmet, the

@@ -16,6 +16,7 @@ import { queueEmail, templates } from '../delivery/notices.js';
 import type { Origin, Services } from '../services/context.js';
 import { currentPolicy } from '../services/policies.js';
 import { eventRecord } from '../services/audit-log.js';
+import { ensureStatements } from '../services/authenticator-models.js';
 import { requireFreshAuth } from '../services/self-service.js';
 import type { Principal } from '../services/sessions.js';
 import { CEREMONY_TTL_MS } from '../methods/webauthn/ceremony.js';
@@ -41,6 +42,7 @@ export async function beginKeyRegistration(s: Services, p: Principal, a: { keyKi
     user: { id: p.userId, name: p.userEmail, displayName: p.userEmail },
     keyKind: a.keyKind,
     userVerification: policy.webauthn.userVerification,
+    attestation: policy.webauthn.allowedModels.length ? 'direct' : 'none',
     exclude: existing.map((k) => ({ id: k.externalId, transports: k.transports })),
     now,
   });
@@ -69,7 +71,10 @@ export async function beginKeyRegistration(s: Services, p: Principal, a: { keyKi
 }
 
 export async function finishKeyRegistration(s: Services, p: Principal, a: { registrationId: string; answer: RegistrationAnswer; origin: Origin }): Promise<RegisteredKey> {
-  await requireFreshAuth(s, p);
+  const { policy } = await currentPolicy(s, p.tenantId);
+  await requireFreshAuth(s, p, policy);
+  // key models checked: the library needs their statements (read once per metadata upload in a process)
+  if (policy.webauthn.allowedModels.length) await ensureStatements(s);
   let key: RegisteredKey | undefined;
   const hooks: KindHooks<RegisteredKey> = {
     subject(c) {

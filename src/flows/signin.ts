@@ -272,6 +272,8 @@ export async function submitSecondFactor(s: Services, a: { id: string; token: st
   // the method must be one this server has for staff and the policy allows; whether the user has it
   // enrolled is the method's answer (read with the claim)
   if (!method || method.kind === 'pwd') throw new AppError('invalid_request', { method: a.method }, 'That sign-in method is not available for this account.');
+  // a method whose answer is not a typed code (a security key) has its own step
+  if (!method.answer.safeParse({ code: a.code }).success) throw new AppError('invalid_request', { method: a.method }, 'That sign-in method is answered at its own step (a security key: /webauthn).');
   let recovery: { user: Account; left: number } | undefined;
   const notAvailable = () => new AppError('invalid_request', { method: a.method, reason: 'method_not_allowed' }, 'That sign-in method is not available for this account.');
   const r = await s.engine.attempt(

@@ -7,7 +7,7 @@
  * asked), starting from the methods the session already proved. Completing it refreshes the session
  * in place (new token, new methods and level, auth time now); the client retries the action.
  */
-import { AppError } from '../domain/errors.js';
+import { AppError, type ErrorReason } from '../domain/errors.js';
 import { mfaModeFor, type Assurance } from '../domain/policy.js';
 import { WEBAUTHN } from '../methods/webauthn/variants.js';
 import type { Origin, Services } from '../services/context.js';
@@ -23,14 +23,18 @@ export interface Need {
 
 export const needOf = (a: Assurance): Need => ({ aal: a.aal, phishingResistant: a.phishingResistant, maxAgeSeconds: a.maxAgeMinutes === null ? null : a.maxAgeMinutes * 60 });
 
+type Lack = Extract<ErrorReason, 'assurance_too_low' | 'not_phishing_resistant' | 'auth_too_old'>;
+type Session = Pick<Principal, 'aal' | 'methods' | 'authTime'>;
+
+/** Each thing a session may lack, and how to tell. */
+const CHECKS: Array<{ reason: Lack; lacks: (s: Services, p: Session, need: Need, now: Date) => boolean }> = [
+  { reason: 'assurance_too_low', lacks: (_s, p, need) => p.aal < need.aal },
+  { reason: 'not_phishing_resistant', lacks: (s, p, need) => need.phishingResistant && !s.methods.phishingResistant(p.methods) },
+  { reason: 'auth_too_old', lacks: (_s, p, need, now) => need.maxAgeSeconds !== null && now.getTime() - p.authTime.getTime() > need.maxAgeSeconds * 1000 },
+];
+
 /** What the session lacks for `need` (empty: nothing). */
-export function missing(s: Services, p: Pick<Principal, 'aal' | 'methods' | 'authTime'>, need: Need, now: Date): Array<'assurance_too_low' | 'not_phishing_resistant' | 'auth_too_old'> {
-  const out: Array<'assurance_too_low' | 'not_phishing_resistant' | 'auth_too_old'> = [];
-  if (p.aal < need.aal) out.push('assurance_too_low');
-  if (need.phishingResistant && !s.methods.phishingResistant(p.methods)) out.push('not_phishing_resistant');
-  if (need.maxAgeSeconds !== null && now.getTime() - p.authTime.getTime() > need.maxAgeSeconds * 1000) out.push('auth_too_old');
-  return out;
-}
+export const missing = (s: Services, p: Session, need: Need, now: Date): Lack[] => CHECKS.filter((c) => c.lacks(s, p, need, now)).map((c) => c.reason);
 
 /** Throws `step_up_required` unless the session meets `need`. */
 export function requireAssurance(s: Services, p: Principal, need: Need): void {

@@ -23,6 +23,7 @@ import { customerRoutes } from './routes/customers.js';
 import { healthRoutes } from './routes/health.js';
 import { ivrRoutes } from './routes/ivr.js';
 import { meRoutes } from './routes/me.js';
+import { authenticatorModelRoutes } from './routes/authenticator-models.js';
 import { outboxRoutes } from './routes/outbox.js';
 import { templateRoutes } from './routes/templates.js';
 import { tenantRoutes } from './routes/tenants.js';
@@ -111,6 +112,7 @@ export async function buildApp(s: Services, opts: AppOptions = {}): Promise<Fast
   await app.register(healthRoutes(s));
   await app.register(authRoutes(s, limiters));
   await app.register(meRoutes(s));
+  await app.register(authenticatorModelRoutes(s));
   await app.register(tenantRoutes(s));
   await app.register(userRoutes(s));
   await app.register(approvalRoutes(s));

@@ -70,7 +70,7 @@ export const ownFactor = z.object({
   remaining: z.number().optional().describe('Recovery codes: how many are still unused'),
   suspended: z.boolean().optional().describe('Suspended by an administrator: it cannot be used until resumed'),
   key: z
-    .object({ deviceType: z.enum(['singleDevice', 'multiDevice']), userVerified: z.boolean(), aaguid: z.string().nullable(), flags: z.array(z.string()).describe('Warnings, e.g. counter_regression (a cloned key?)') })
+    .object({ model: z.string().nullable().describe('Key model name from the uploaded FIDO metadata (null: unknown)'), deviceType: z.enum(['singleDevice', 'multiDevice']), userVerified: z.boolean(), aaguid: z.string().nullable(), flags: z.array(z.string()).describe('Warnings, e.g. counter_regression (a cloned key?)') })
     .optional()
     .describe('Security keys and passkeys'),
 });

@@ -33,6 +33,13 @@ export async function validatePolicy(s: Services, tenantId: string, input: unkno
   const custom = new Set((await s.store.users.roles(tenantId)).map((r) => r.name));
   const unknown = Object.keys(parsed.data.mfa.roles).filter((r) => !isBuiltinRole(r) && !custom.has(r));
   if (unknown.length) throw new AppError('invalid_policy', { issues: unknown.map((r) => ({ path: `mfa.roles.${r}`, message: 'no such role' })) });
+  // an allowed key model must be one the uploaded FIDO metadata knows (its attestation roots check it)
+  const models = parsed.data.webauthn.allowedModels;
+  if (models.length) {
+    const known = await s.store.authenticatorModels.names(models);
+    const missing = models.filter((m) => !known.has(m));
+    if (missing.length) throw new AppError('invalid_policy', { issues: missing.map((m) => ({ path: 'webauthn.allowedModels', message: `${m} is not in the uploaded FIDO metadata` })) });
+  }
   return parsed.data;
 }
 

@@ -70,6 +70,7 @@ export async function regenerateRecoveryCodes(s: Services, p: Principal, origin:
 export async function listFactors(s: Services, p: Principal) {
   const rows = await s.store.credentials.list(userOf(p));
   const left = await s.store.credentials.recoveryCodesLeft(userOf(p));
+  const models = await modelNames(s, rows);
   return rows.map((f) => ({
     id: f.id,
     kind: f.kind,
@@ -78,16 +79,23 @@ export async function listFactors(s: Services, p: Principal) {
     lastUsedAt: f.last_used_at?.toISOString() ?? null,
     ...(f.status === 'suspended' ? { suspended: true } : {}),
     ...(f.kind === 'recovery_code' ? { remaining: left } : {}),
-    ...(f.kind === 'webauthn' ? { key: keyFacts(f.meta) } : {}),
+    ...(f.kind === 'webauthn' ? { key: keyFacts(f.meta, models) } : {}),
   }));
 }
 
 /** What a user (and an admin) sees of a security key: device-bound or synced, user verification, model id, warnings. */
-export function keyFacts(meta: Record<string, unknown>) {
+export function keyFacts(meta: Record<string, unknown>, models: Map<string, string>) {
   return {
+    model: typeof meta.aaguid === 'string' ? (models.get(meta.aaguid.toLowerCase()) ?? null) : null,
     deviceType: meta.deviceType === 'multiDevice' ? ('multiDevice' as const) : ('singleDevice' as const),
     userVerified: meta.userVerified === true,
     aaguid: typeof meta.aaguid === 'string' ? meta.aaguid : null,
     flags: meta.flags && typeof meta.flags === 'object' ? Object.keys(meta.flags) : [],
   };
+}
+
+/** Model names (from the uploaded FIDO metadata) of the security keys among these credentials; no read when there are none. */
+export async function modelNames(s: Services, rows: Array<{ kind: string; meta: Record<string, unknown> }>): Promise<Map<string, string>> {
+  const aaguids = [...new Set(rows.filter((r) => r.kind === 'webauthn' && typeof r.meta.aaguid === 'string').map((r) => String(r.meta.aaguid).toLowerCase()))];
+  return aaguids.length ? s.store.authenticatorModels.names(aaguids) : new Map();
 }

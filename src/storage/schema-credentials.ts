@@ -36,7 +36,18 @@ export interface RecoveryCodesTable {
   used_at: Timestamp | null;
 }
 
+/** A key model from an uploaded FIDO MDS BLOB (migrations/0013_authenticator_models.sql). */
+export interface AuthenticatorModelsTable {
+  aaguid: string;
+  description: string;
+  status: string | null;
+  statement: ColumnType<Record<string, unknown>, string, string>;
+  blob_no: number;
+  updated_at: Timestamp;
+}
+
 export interface CredentialTables {
   credentials: CredentialsTable;
   recovery_codes: RecoveryCodesTable;
+  authenticator_models: AuthenticatorModelsTable;
 }

@@ -5,6 +5,7 @@ import { ApprovalRepo } from './repositories/approvals.js';
 import { AuditRepo } from './repositories/audit.js';
 import { CounterRepo } from './repositories/counters.js';
 import { CredentialRepo } from './repositories/credentials.js';
+import { AuthenticatorModelRepo } from './repositories/authenticator-models.js';
 import { CustomerRepo } from './repositories/customers.js';
 import { MessageTemplateRepo } from './repositories/message-templates.js';
 import { SigningKeyRepo } from './repositories/signing-keys.js';
@@ -23,6 +24,7 @@ export interface Store {
   tenants: TenantRepo;
   users: UserRepo;
   credentials: CredentialRepo;
+  authenticatorModels: AuthenticatorModelRepo;
   counters: CounterRepo;
   flows: FlowRepo;
   sessions: SessionRepo;
@@ -47,6 +49,7 @@ export function createStore(database: Database): Store {
     tenants: new TenantRepo(db),
     users: new UserRepo(db),
     credentials: new CredentialRepo(db),
+    authenticatorModels: new AuthenticatorModelRepo(db),
     counters: new CounterRepo(db),
     flows: new FlowRepo(db),
     sessions: new SessionRepo(db),

@@ -24,6 +24,8 @@ export interface SoftAuthenticatorOptions {
   counterStep?: number;
   /** 'none' (default) or 'packed' self attestation (signed with the credential key, no x5c). */
   attestation?: 'none' | 'packed';
+  /** With 'packed': a full (basic) attestation signed by this key, its certificate chain (DER, leaf first) as x5c. */
+  attestationCert?: { key: KeyObject; chain: Buffer[] };
   transports?: string[];
   /** authenticatorAttachment reported in responses (default 'cross-platform'). */
   attachment?: 'cross-platform' | 'platform';
@@ -115,7 +117,7 @@ function coseKey(privateKey: KeyObject): Buffer {
 }
 
 export class SoftAuthenticator {
-  private readonly opts: Required<Omit<SoftAuthenticatorOptions, 'transports'>> & { transports: string[] };
+  private readonly opts: Required<Omit<SoftAuthenticatorOptions, 'transports' | 'attestationCert'>> & { transports: string[]; attestationCert?: SoftAuthenticatorOptions['attestationCert'] };
   private readonly creds: StoredCredential[] = [];
 
   constructor(o: SoftAuthenticatorOptions = {}) {
@@ -129,6 +131,7 @@ export class SoftAuthenticator {
       attestation: o.attestation ?? 'none',
       transports: o.transports ?? ['usb'],
       attachment: o.attachment ?? 'cross-platform',
+      ...(o.attestationCert ? { attestationCert: o.attestationCert } : {}),
     };
     aaguidBytes(this.opts.aaguid); // fail early on a malformed AAGUID
   }
@@ -179,8 +182,10 @@ export class SoftAuthenticator {
     const clientDataJSON = this.clientData('webauthn.create', options.challenge, o.origin);
     const attStmt = new Map<string, CborValue>();
     if (this.opts.attestation === 'packed') {
-      const sig = sign('sha256', Buffer.concat([authData, sha256(clientDataJSON)]), privateKey);
+      const full = this.opts.attestationCert;
+      const sig = sign('sha256', Buffer.concat([authData, sha256(clientDataJSON)]), full ? full.key : privateKey);
       attStmt.set('alg', -7).set('sig', sig);
+      if (full) attStmt.set('x5c', full.chain);
     }
     const attestationObject = cborEncode(
       new Map<string, CborValue>([

@@ -172,6 +172,8 @@ describe.each(BACKENDS)('storage conformance on %s', (backend) => {
         status: 'pending',
         material,
         sign_count: 0,
+        external_id: null,
+        meta: {},
         created_at: now,
         confirmed_at: null,
         last_used_at: null,
@@ -209,8 +211,8 @@ describe.each(BACKENDS)('storage conformance on %s', (backend) => {
       expect((await store.credentials.byId(me, a.id))?.confirmed_at).toEqual(at(t0, 40));
       const listed = await store.credentials.list(me);
       expect(listed).toEqual([
-        { id: a.id, kind: 'totp', label: 'App', status: 'active', sign_count: 0, created_at: t0, confirmed_at: at(t0, 40), last_used_at: null },
-        { id: b.id, kind: 'webauthn', label: 'Key', status: 'active', sign_count: 0, created_at: at(t0, 10), confirmed_at: at(t0, 30), last_used_at: null },
+        { id: a.id, kind: 'totp', label: 'App', status: 'active', sign_count: 0, meta: {}, created_at: t0, confirmed_at: at(t0, 40), last_used_at: null },
+        { id: b.id, kind: 'webauthn', label: 'Key', status: 'active', sign_count: 0, meta: {}, created_at: at(t0, 10), confirmed_at: at(t0, 30), last_used_at: null },
       ]);
       expect(await store.credentials.activeKinds(me)).toEqual(['totp', 'webauthn']);
       expect(await store.credentials.list(userOf(randomUUID()))).toEqual([]);

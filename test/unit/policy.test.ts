@@ -14,6 +14,8 @@ describe('policySchema defaults', () => {
       lockout: { maxConsecutiveFailures: 100, backoffAfter: 5, backoffBaseSeconds: 1, backoffMaxSeconds: 300 },
       pciMode: false,
       verification: verificationPolicySchema.parse({}),
+      webauthn: { passwordless: true, userVerification: 'preferred', allowedModels: [] },
+      stepUp: { reveal: { aal: 1, phishingResistant: false, maxAgeMinutes: null }, factorReset: { aal: 1, phishingResistant: false, maxAgeMinutes: null }, policyChange: { aal: 1, phishingResistant: false, maxAgeMinutes: null } },
     });
     expect(defaultPolicy().verification.code).toEqual({ digits: 6, ttlMinutes: 10, maxChecks: 5, sendsPerDestinationPer10Min: 5, resendCooldownSeconds: 60 });
   });

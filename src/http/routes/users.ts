@@ -7,7 +7,7 @@ import { audit } from '../../services/audit-log.js';
 import type { Services } from '../../services/context.js';
 import * as users from '../../services/users.js';
 import { origin, principal, requireSession, tenantFor } from '../auth.js';
-import { keyFacts } from '../../services/self-service.js';
+import { keyFacts, modelNames } from '../../services/self-service.js';
 import { errors, ok, ownFactor, tenantParam, tenantUserParams, userOut, uuid } from '../schemas.js';
 
 const adminFactor = ownFactor.pick({ id: true, kind: true, label: true, lastUsedAt: true, key: true }).extend({ status: z.enum(['active', 'suspended']) });
@@ -59,13 +59,15 @@ export function userRoutes(s: Services): FastifyPluginAsyncZod {
       const u = await s.store.users.byId(t.id, req.params.userId);
       if (!u) throw new AppError('not_found');
       const [described] = await users.describeUsers(s, t, [u]);
-      const factors = (await s.store.credentials.list({ type: 'user', id: u.id })).map((f) => ({
+      const rows = await s.store.credentials.list({ type: 'user', id: u.id });
+      const models = await modelNames(s, rows);
+      const factors = rows.map((f) => ({
         id: f.id,
         kind: f.kind,
         label: f.label,
         status: f.status as 'active' | 'suspended',
         lastUsedAt: f.last_used_at?.toISOString() ?? null,
-        ...(f.kind === 'webauthn' ? { key: keyFacts(f.meta) } : {}),
+        ...(f.kind === 'webauthn' ? { key: keyFacts(f.meta, models) } : {}),
       }));
       return { ...described!, factors };
     });

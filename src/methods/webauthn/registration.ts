@@ -5,7 +5,8 @@
  * writes in the statement that completes the enrollment flow (a second answer loses).
  */
 import { randomUUID } from 'node:crypto';
-import { generateRegistrationOptions, verifyRegistrationResponse } from '@simplewebauthn/server';
+import { generateRegistrationOptions, MetadataService, verifyRegistrationResponse } from '@simplewebauthn/server';
+import { decodeAttestationObject } from '@simplewebauthn/server/helpers';
 import type { Aead } from '../../crypto/aead.js';
 import type { Method, SubjectType } from '../../engine/method.js';
 import { z } from 'zod';
@@ -24,7 +25,7 @@ export type KeyKind = 'security_key' | 'passkey';
 export const registrationAnswer = z.object({ credential: attestationJson, label: z.string().trim().min(1).max(64).optional() });
 export type RegistrationAnswer = z.infer<typeof registrationAnswer>;
 
-export async function creationOptions(rp: RelyingParty, a: { rpName: string; user: { id: string; name: string; displayName: string }; keyKind: KeyKind; userVerification: UserVerification; exclude: Array<{ id: string; transports: string[] }>; now: Date }) {
+export async function creationOptions(rp: RelyingParty, a: { rpName: string; user: { id: string; name: string; displayName: string }; keyKind: KeyKind; userVerification: UserVerification; attestation: 'none' | 'direct'; exclude: Array<{ id: string; transports: string[] }>; now: Date }) {
   const options = await generateRegistrationOptions({
     rpName: a.rpName,
     rpID: rp.rpId,
@@ -32,7 +33,8 @@ export async function creationOptions(rp: RelyingParty, a: { rpName: string; use
     userDisplayName: a.user.displayName,
     userID: new Uint8Array(Buffer.from(a.user.id)),
     timeout: CEREMONY_TTL_MS,
-    attestationType: 'none',
+    // an allow-list of models needs the key to prove its model
+    attestationType: a.attestation,
     excludeCredentials: a.exclude.map((c) => ({ id: c.id, transports: c.transports as never })),
     authenticatorSelection: {
       residentKey: a.keyKind === 'passkey' ? 'required' : 'discouraged',
@@ -56,7 +58,7 @@ export function registrationMethod(deps: { aead: Aead; rp: RelyingParty }): Meth
     slot: REGISTER_SLOT,
     needs: [],
     available: () => deps.rp.rpId !== '',
-    async verify({ flow, subject, answer, ceremony, now }) {
+    async verify({ flow, subject, answer, ceremony, policy, now }) {
       const slot = ceremony as WebauthnSlot | undefined;
       if (!slot || slot.purpose !== 'register') return { ok: false, reason: 'no_challenge', notCounted: true };
       if (new Date(slot.expiresAt) <= now) return { ok: false, reason: 'challenge_expired', notCounted: true, ceremony: null };
@@ -73,6 +75,13 @@ export function registrationMethod(deps: { aead: Aead; rp: RelyingParty }): Meth
         info = v.registrationInfo;
       } catch (e) {
         return { ok: false, reason: refusalReason(e), ceremony: null };
+      }
+      const models = policy.webauthn.allowedModels;
+      if (models.length) {
+        // a full attestation (x5c): with the model's statement loaded, the library has checked it chains to the model's roots
+        const x5c = decodeAttestationObject(info.attestationObject).get('attStmt').get('x5c');
+        if (info.fmt === 'none' || !x5c?.length) return { ok: false, reason: 'attestation_required', ceremony: null };
+        if (!models.includes(info.aaguid.toLowerCase()) || !(await MetadataService.getStatement(info.aaguid))) return { ok: false, reason: 'model_not_allowed', ceremony: null };
       }
       const id = randomUUID();
       const transports = (answer.credential.response.transports ?? info.credential.transports ?? []).map(String);
