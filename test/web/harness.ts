@@ -6,6 +6,7 @@
  * browser suites; in CI a missing browser or console build fails them.
  */
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { Secret } from 'otpauth';
 import { totpAt } from '../../src/methods/totp/core.js';
@@ -28,10 +29,10 @@ export interface ConsoleServer extends TestApp {
   stopDelivery(): Promise<void>;
 }
 
-/** A listening server with the console; `env` adds configuration (SMTP, ...); `delivery` starts the outbox worker. */
-export async function startConsoleServer(o: { env?: Record<string, string>; delivery?: boolean } = {}): Promise<ConsoleServer> {
+/** A listening server with the console; `env` adds configuration (SMTP, ...); `delivery` starts the outbox worker; `port` (default: any free one). */
+export async function startConsoleServer(o: { env?: Record<string, string>; delivery?: boolean; port?: number } = {}): Promise<ConsoleServer> {
   const t = await testApp({ env: { CALLWARDEN_PUBLIC_URL: 'http://127.0.0.1', CALLWARDEN_CONSOLE_DIR: process.env.CALLWARDEN_CONSOLE_DIR ?? '', ...o.env } });
-  await t.app.listen({ host: '127.0.0.1', port: 0 });
+  await t.app.listen({ host: '127.0.0.1', port: o.port ?? 0 });
   const addr = t.app.server.address();
   const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
   const worker = o.delivery ? startDelivery(t.s) : undefined;
@@ -41,6 +42,29 @@ export async function startConsoleServer(o: { env?: Record<string, string>; deli
     stopDelivery: async () => { await worker?.stop(); },
     close: async () => { await worker?.stop(); await t.close(); },
   };
+}
+
+/** A loopback port free right now (for a server whose configuration names its own address). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const addr = probe.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * A console server opened at http://localhost:<port>: security keys and passkeys are bound to the
+ * RP ID `localhost`, and a ceremony must come from the origin the server's public URL names.
+ */
+export async function startLocalhostServer(o: { env?: Record<string, string>; delivery?: boolean } = {}): Promise<ConsoleServer> {
+  const port = await freePort();
+  const srv = await startConsoleServer({ ...o, port, env: { CALLWARDEN_PUBLIC_URL: `http://localhost:${port}`, ...o.env } });
+  return { ...srv, url: `http://localhost:${port}` };
 }
 
 export async function launchBrowser(): Promise<Browser> {

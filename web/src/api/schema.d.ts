@@ -363,7 +363,7 @@ export interface paths {
                                 }[];
                                 requiredAal: number;
                                 /** @enum {string} */
-                                state: "password" | "second_factor" | "enroll" | "completed" | "failed" | "expired";
+                                state: "password" | "passkey" | "second_factor" | "enroll" | "completed" | "failed" | "expired";
                             };
                             flowToken?: string;
                             recoveryCodes?: string[];
@@ -524,7 +524,7 @@ export interface paths {
                                 }[];
                                 requiredAal: number;
                                 /** @enum {string} */
-                                state: "password" | "second_factor" | "enroll" | "completed" | "failed" | "expired";
+                                state: "password" | "passkey" | "second_factor" | "enroll" | "completed" | "failed" | "expired";
                             };
                             flowToken?: string;
                             recoveryCodes?: string[];
@@ -689,7 +689,7 @@ export interface paths {
                                 }[];
                                 requiredAal: number;
                                 /** @enum {string} */
-                                state: "password" | "second_factor" | "enroll" | "completed" | "failed" | "expired";
+                                state: "password" | "passkey" | "second_factor" | "enroll" | "completed" | "failed" | "expired";
                             };
                             flowToken?: string;
                             recoveryCodes?: string[];
@@ -858,7 +858,7 @@ export interface paths {
                                 }[];
                                 requiredAal: number;
                                 /** @enum {string} */
-                                state: "password" | "second_factor" | "enroll" | "completed" | "failed" | "expired";
+                                state: "password" | "passkey" | "second_factor" | "enroll" | "completed" | "failed" | "expired";
                             };
                             flowToken?: string;
                             recoveryCodes?: string[];
@@ -1029,7 +1029,7 @@ export interface paths {
                                 }[];
                                 requiredAal: number;
                                 /** @enum {string} */
-                                state: "password" | "second_factor" | "enroll" | "completed" | "failed" | "expired";
+                                state: "password" | "passkey" | "second_factor" | "enroll" | "completed" | "failed" | "expired";
                             };
                             flowToken?: string;
                             recoveryCodes?: string[];
@@ -1198,7 +1198,7 @@ export interface paths {
                                 }[];
                                 requiredAal: number;
                                 /** @enum {string} */
-                                state: "password" | "second_factor" | "enroll" | "completed" | "failed" | "expired";
+                                state: "password" | "passkey" | "second_factor" | "enroll" | "completed" | "failed" | "expired";
                             };
                             flowToken?: string;
                             recoveryCodes?: string[];
@@ -1210,6 +1210,336 @@ export interface paths {
                                 methods: string[];
                                 /** @description Bearer token (also set as the HttpOnly cw_session cookie) */
                                 token: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/flows/{id}/webauthn": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Answer with a security key or passkey */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The flow token returned by the previous step */
+                    "x-flow-token": string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        credential: {
+                            /** @enum {string} */
+                            authenticatorAttachment?: "platform" | "cross-platform";
+                            /** @default {} */
+                            clientExtensionResults?: {
+                                [key: string]: unknown;
+                            };
+                            id: string;
+                            rawId: string;
+                            response: {
+                                authenticatorData: string;
+                                clientDataJSON: string;
+                                signature: string;
+                                userHandle?: string;
+                            };
+                            /** @enum {string} */
+                            type: "public-key";
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Forced enrollment: the authenticator app to set up */
+                            enrollment?: {
+                                factorId: string;
+                                otpauthUri: string;
+                                /** @description The otpauth URI as an SVG QR code */
+                                qrSvg: string;
+                                /** @description Base32, for manual entry */
+                                secret: string;
+                            };
+                            flow: {
+                                attemptsLeft: number;
+                                completedMethods: string[];
+                                enroll?: string[];
+                                expiresAt: string;
+                                id: string;
+                                /** @enum {string} */
+                                kind: "signin" | "reauth";
+                                options?: {
+                                    label: string;
+                                    method: string;
+                                }[];
+                                requiredAal: number;
+                                /** @enum {string} */
+                                state: "password" | "passkey" | "second_factor" | "enroll" | "completed" | "failed" | "expired";
+                            };
+                            flowToken?: string;
+                            recoveryCodes?: string[];
+                            session?: {
+                                aal: number;
+                                enrollmentDue?: boolean;
+                                expiresAt: string;
+                                id: string;
+                                methods: string[];
+                                /** @description Bearer token (also set as the HttpOnly cw_session cookie) */
+                                token: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/flows/{id}/webauthn/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A new security-key challenge for this flow (second factor or passkey)
+         * @description Each challenge serves one answer and expires after 300 s; asking again replaces it.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The flow token returned by the previous step */
+                    "x-flow-token": string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            options: {
+                                /** @description Empty for passwordless sign-in (discoverable credentials) */
+                                allowCredentials: {
+                                    id: string;
+                                    transports?: string[];
+                                    /** @enum {string} */
+                                    type: "public-key";
+                                }[];
+                                challenge: string;
+                                rpId: string;
+                                timeout: number;
+                                /** @enum {string} */
+                                userVerification: "required" | "preferred" | "discouraged";
                             };
                         };
                     };
@@ -1340,6 +1670,434 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/passkey": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a passwordless sign-in with a passkey
+         * @description A flow in state `passkey` and the options for navigator.credentials.get (no key named: the browser offers the discoverable ones, also through autofill). User verification is required.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        tenant: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Forced enrollment: the authenticator app to set up */
+                            enrollment?: {
+                                factorId: string;
+                                otpauthUri: string;
+                                /** @description The otpauth URI as an SVG QR code */
+                                qrSvg: string;
+                                /** @description Base32, for manual entry */
+                                secret: string;
+                            };
+                            flow: {
+                                attemptsLeft: number;
+                                completedMethods: string[];
+                                enroll?: string[];
+                                expiresAt: string;
+                                id: string;
+                                /** @enum {string} */
+                                kind: "signin" | "reauth";
+                                options?: {
+                                    label: string;
+                                    method: string;
+                                }[];
+                                requiredAal: number;
+                                /** @enum {string} */
+                                state: "password" | "passkey" | "second_factor" | "enroll" | "completed" | "failed" | "expired";
+                            };
+                            flowToken?: string;
+                            options: {
+                                /** @description Empty for passwordless sign-in (discoverable credentials) */
+                                allowCredentials: {
+                                    id: string;
+                                    transports?: string[];
+                                    /** @enum {string} */
+                                    type: "public-key";
+                                }[];
+                                challenge: string;
+                                rpId: string;
+                                timeout: number;
+                                /** @enum {string} */
+                                userVerification: "required" | "preferred" | "discouraged";
+                            };
+                            recoveryCodes?: string[];
+                            session?: {
+                                aal: number;
+                                enrollmentDue?: boolean;
+                                expiresAt: string;
+                                id: string;
+                                methods: string[];
+                                /** @description Bearer token (also set as the HttpOnly cw_session cookie) */
+                                token: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/authenticator-models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Key models known from the uploaded FIDO metadata (for policy allow-lists) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            models: {
+                                aaguid: string;
+                                blobNo: number;
+                                description: string;
+                                /** @description Newest FIDO status report, e.g. FIDO_CERTIFIED_L1 or REVOKED */
+                                status: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        /**
+         * Upload a FIDO Metadata Service BLOB (platform operators; no network needed)
+         * @description The BLOB (a JWS, as downloaded from https://mds3.fidoalliance.org/) must chain to the configured MDS root (CALLWARDEN_FIDO_MDS_ROOTS, by default the FIDO Alliance root) and be newer than the stored one.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        blob: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            models: number;
+                            nextUpdate: string;
+                            no: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2271,6 +3029,8 @@ export interface paths {
                                 expiresAt: string;
                                 id: string;
                                 methods: string[];
+                                /** @description A phishing-resistant method (a security key or passkey) was used */
+                                phishingResistant: boolean;
                             };
                             tenant: string;
                             tenantId: string;
@@ -2538,11 +3298,24 @@ export interface paths {
                             factors: {
                                 createdAt: string;
                                 id: string;
+                                /** @description Security keys and passkeys */
+                                key?: {
+                                    aaguid: string | null;
+                                    /** @enum {string} */
+                                    deviceType: "singleDevice" | "multiDevice";
+                                    /** @description Warnings, e.g. counter_regression (a cloned key?) */
+                                    flags: string[];
+                                    /** @description Key model name from the uploaded FIDO metadata (null: unknown) */
+                                    model: string | null;
+                                    userVerified: boolean;
+                                };
                                 kind: string;
                                 label: string;
                                 lastUsedAt: string | null;
                                 /** @description Recovery codes: how many are still unused */
                                 remaining?: number;
+                                /** @description Suspended by an administrator: it cannot be used until resumed */
+                                suspended?: boolean;
                             }[];
                         };
                     };
@@ -2765,7 +3538,123 @@ export interface paths {
         };
         options?: never;
         head?: never;
-        patch?: never;
+        /** Rename one of my sign-in methods (a security key, a passkey) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    factorId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        label: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            ok: true;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
         trace?: never;
     };
     "/v1/me/factors/totp": {
@@ -2929,6 +3818,340 @@ export interface paths {
                     content: {
                         "application/json": {
                             factorId: string;
+                            recoveryCodes?: string[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/factors/webauthn": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start adding a security key or passkey (fresh authentication needed)
+         * @description security_key: a roaming key (USB, NFC: YubiKey, Titan); passkey: a discoverable credential of this device (Touch ID, Windows Hello, Android), also for passwordless sign-in. Answer within 300 s.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @default security_key
+                         * @enum {string}
+                         */
+                        kind?: "security_key" | "passkey";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            expiresAt: string;
+                            options: {
+                                /** @enum {string} */
+                                attestation?: "none" | "direct" | "enterprise" | "indirect";
+                                authenticatorSelection?: {
+                                    /** @enum {string} */
+                                    authenticatorAttachment?: "platform" | "cross-platform";
+                                    requireResidentKey?: boolean;
+                                    /** @enum {string} */
+                                    residentKey?: "required" | "preferred" | "discouraged";
+                                    /** @enum {string} */
+                                    userVerification?: "required" | "preferred" | "discouraged";
+                                };
+                                challenge: string;
+                                excludeCredentials?: {
+                                    id: string;
+                                    transports?: string[];
+                                    /** @enum {string} */
+                                    type: "public-key";
+                                }[];
+                                extensions?: {
+                                    credProps?: boolean;
+                                };
+                                hints?: string[];
+                                pubKeyCredParams: {
+                                    alg: number;
+                                    /** @enum {string} */
+                                    type: "public-key";
+                                }[];
+                                rp: {
+                                    id?: string;
+                                    name: string;
+                                };
+                                timeout?: number;
+                                user: {
+                                    displayName: string;
+                                    id: string;
+                                    name: string;
+                                };
+                            };
+                            registrationId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/factors/webauthn/{registrationId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Finish adding a security key or passkey with the browser's answer */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    registrationId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        credential: {
+                            /** @enum {string} */
+                            authenticatorAttachment?: "platform" | "cross-platform";
+                            /** @default {} */
+                            clientExtensionResults?: {
+                                [key: string]: unknown;
+                            };
+                            id: string;
+                            rawId: string;
+                            response: {
+                                attestationObject: string;
+                                authenticatorData?: string;
+                                clientDataJSON: string;
+                                publicKey?: string;
+                                publicKeyAlgorithm?: number;
+                                transports?: string[];
+                            };
+                            /** @enum {string} */
+                            type: "public-key";
+                        };
+                        label?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /**
+                             * @description singleDevice: a device-bound key; multiDevice: a synced passkey
+                             * @enum {string}
+                             */
+                            deviceType: "singleDevice" | "multiDevice";
+                            factorId: string;
+                            label: string;
                             recoveryCodes?: string[];
                         };
                     };
@@ -3206,7 +4429,7 @@ export interface paths {
                                 }[];
                                 requiredAal: number;
                                 /** @enum {string} */
-                                state: "password" | "second_factor" | "enroll" | "completed" | "failed" | "expired";
+                                state: "password" | "passkey" | "second_factor" | "enroll" | "completed" | "failed" | "expired";
                             };
                             flowToken?: string;
                             recoveryCodes?: string[];
@@ -3692,6 +4915,178 @@ export interface paths {
                 };
             };
         };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/step-up": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a step-up: a re-authentication that gives this session what an action asked for
+         * @description Send the `need` of a `step_up_required` error. The flow asks only for what is missing (e.g. a security key when a phishing-resistant method is needed) and, once completed, refreshes this session (new token in the cookie, new level and methods, auth time now).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @default 1 */
+                        aal?: 1 | 2 | 3;
+                        /** @default null */
+                        maxAgeSeconds?: number | null;
+                        /** @default false */
+                        phishingResistant?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Forced enrollment: the authenticator app to set up */
+                            enrollment?: {
+                                factorId: string;
+                                otpauthUri: string;
+                                /** @description The otpauth URI as an SVG QR code */
+                                qrSvg: string;
+                                /** @description Base32, for manual entry */
+                                secret: string;
+                            };
+                            flow: {
+                                attemptsLeft: number;
+                                completedMethods: string[];
+                                enroll?: string[];
+                                expiresAt: string;
+                                id: string;
+                                /** @enum {string} */
+                                kind: "signin" | "reauth";
+                                options?: {
+                                    label: string;
+                                    method: string;
+                                }[];
+                                requiredAal: number;
+                                /** @enum {string} */
+                                state: "password" | "passkey" | "second_factor" | "enroll" | "completed" | "failed" | "expired";
+                            };
+                            flowToken?: string;
+                            recoveryCodes?: string[];
+                            session?: {
+                                aal: number;
+                                enrollmentDue?: boolean;
+                                expiresAt: string;
+                                id: string;
+                                methods: string[];
+                                /** @description Bearer token (also set as the HttpOnly cw_session cookie) */
+                                token: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -7843,7 +9238,7 @@ export interface paths {
                                      *       "recovery_code"
                                      *     ]
                                      */
-                                    allowedFactors: ("totp" | "recovery_code")[];
+                                    allowedFactors: ("totp" | "webauthn" | "recovery_code")[];
                                     /**
                                      * @default {
                                      *       "days": null,
@@ -7882,6 +9277,51 @@ export interface paths {
                                     idleMinutes: number;
                                     /** @default 10 */
                                     reauthMinutes: number;
+                                };
+                                /**
+                                 * @default {
+                                 *       "reveal": {
+                                 *         "aal": 1,
+                                 *         "phishingResistant": false,
+                                 *         "maxAgeMinutes": null
+                                 *       },
+                                 *       "factorReset": {
+                                 *         "aal": 1,
+                                 *         "phishingResistant": false,
+                                 *         "maxAgeMinutes": null
+                                 *       },
+                                 *       "policyChange": {
+                                 *         "aal": 1,
+                                 *         "phishingResistant": false,
+                                 *         "maxAgeMinutes": null
+                                 *       }
+                                 *     }
+                                 */
+                                stepUp: {
+                                    factorReset: {
+                                        /** @default 1 */
+                                        aal: 1 | 2 | 3;
+                                        /** @default null */
+                                        maxAgeMinutes: number | null;
+                                        /** @default false */
+                                        phishingResistant: boolean;
+                                    };
+                                    policyChange: {
+                                        /** @default 1 */
+                                        aal: 1 | 2 | 3;
+                                        /** @default null */
+                                        maxAgeMinutes: number | null;
+                                        /** @default false */
+                                        phishingResistant: boolean;
+                                    };
+                                    reveal: {
+                                        /** @default 1 */
+                                        aal: 1 | 2 | 3;
+                                        /** @default null */
+                                        maxAgeMinutes: number | null;
+                                        /** @default false */
+                                        phishingResistant: boolean;
+                                    };
                                 };
                                 verification: {
                                     /** @default 5 */
@@ -7969,6 +9409,24 @@ export interface paths {
                                         /** @default 50 */
                                         stepUpAtScore: number;
                                     };
+                                };
+                                /**
+                                 * @default {
+                                 *       "passwordless": true,
+                                 *       "userVerification": "preferred",
+                                 *       "allowedModels": []
+                                 *     }
+                                 */
+                                webauthn: {
+                                    /** @default [] */
+                                    allowedModels: string[];
+                                    /** @default true */
+                                    passwordless: boolean;
+                                    /**
+                                     * @default preferred
+                                     * @enum {string}
+                                     */
+                                    userVerification: "required" | "preferred" | "discouraged";
                                 };
                             };
                             /** @description 0: the defaults, never saved */
@@ -8135,7 +9593,7 @@ export interface paths {
                                      *       "recovery_code"
                                      *     ]
                                      */
-                                    allowedFactors: ("totp" | "recovery_code")[];
+                                    allowedFactors: ("totp" | "webauthn" | "recovery_code")[];
                                     /**
                                      * @default {
                                      *       "days": null,
@@ -8174,6 +9632,51 @@ export interface paths {
                                     idleMinutes: number;
                                     /** @default 10 */
                                     reauthMinutes: number;
+                                };
+                                /**
+                                 * @default {
+                                 *       "reveal": {
+                                 *         "aal": 1,
+                                 *         "phishingResistant": false,
+                                 *         "maxAgeMinutes": null
+                                 *       },
+                                 *       "factorReset": {
+                                 *         "aal": 1,
+                                 *         "phishingResistant": false,
+                                 *         "maxAgeMinutes": null
+                                 *       },
+                                 *       "policyChange": {
+                                 *         "aal": 1,
+                                 *         "phishingResistant": false,
+                                 *         "maxAgeMinutes": null
+                                 *       }
+                                 *     }
+                                 */
+                                stepUp: {
+                                    factorReset: {
+                                        /** @default 1 */
+                                        aal: 1 | 2 | 3;
+                                        /** @default null */
+                                        maxAgeMinutes: number | null;
+                                        /** @default false */
+                                        phishingResistant: boolean;
+                                    };
+                                    policyChange: {
+                                        /** @default 1 */
+                                        aal: 1 | 2 | 3;
+                                        /** @default null */
+                                        maxAgeMinutes: number | null;
+                                        /** @default false */
+                                        phishingResistant: boolean;
+                                    };
+                                    reveal: {
+                                        /** @default 1 */
+                                        aal: 1 | 2 | 3;
+                                        /** @default null */
+                                        maxAgeMinutes: number | null;
+                                        /** @default false */
+                                        phishingResistant: boolean;
+                                    };
                                 };
                                 verification: {
                                     /** @default 5 */
@@ -8261,6 +9764,24 @@ export interface paths {
                                         /** @default 50 */
                                         stepUpAtScore: number;
                                     };
+                                };
+                                /**
+                                 * @default {
+                                 *       "passwordless": true,
+                                 *       "userVerification": "preferred",
+                                 *       "allowedModels": []
+                                 *     }
+                                 */
+                                webauthn: {
+                                    /** @default [] */
+                                    allowedModels: string[];
+                                    /** @default true */
+                                    passwordless: boolean;
+                                    /**
+                                     * @default preferred
+                                     * @enum {string}
+                                     */
+                                    userVerification: "required" | "preferred" | "discouraged";
                                 };
                             };
                             /** @description 0: the defaults, never saved */
@@ -9489,8 +11010,23 @@ export interface paths {
                             displayName: string;
                             email: string;
                             factors: {
+                                id: string;
+                                /** @description Security keys and passkeys */
+                                key?: {
+                                    aaguid: string | null;
+                                    /** @enum {string} */
+                                    deviceType: "singleDevice" | "multiDevice";
+                                    /** @description Warnings, e.g. counter_regression (a cloned key?) */
+                                    flags: string[];
+                                    /** @description Key model name from the uploaded FIDO metadata (null: unknown) */
+                                    model: string | null;
+                                    userVerified: boolean;
+                                };
                                 kind: string;
                                 label: string;
+                                lastUsedAt: string | null;
+                                /** @enum {string} */
+                                status: "active" | "suspended";
                             }[];
                             id: string;
                             lastSigninAt: string | null;
@@ -9743,6 +11279,264 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @description Tenant slug or id */
+                    tenant: string;
+                    userId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            ok: true;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant}/users/{userId}/factors/{factorId}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resume a suspended factor */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    factorId: string;
+                    /** @description Tenant slug or id */
+                    tenant: string;
+                    userId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            ok: true;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable error code (see docs/errors.md) */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant}/users/{userId}/factors/{factorId}/suspend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Suspend one of a user's security keys or other factors (it cannot be used until resumed) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    factorId: string;
                     /** @description Tenant slug or id */
                     tenant: string;
                     userId: string;

@@ -1,22 +1,26 @@
 /**
  * /signin: organization and email, password, then a second factor chosen among the user's enrolled
- * ones, or a forced authenticator enrollment (QR code, setup key, first code, recovery codes shown
- * once). The flow token stays in memory. On success the session is reloaded and the user goes to
- * `?next=` (same-site paths only) or `/`.
+ * ones (a code, or a security key the browser asks), or a forced authenticator enrollment (QR code,
+ * setup key, first code, recovery codes shown once). A passkey can replace email, password and
+ * second factor: the "Sign in with a passkey" button or the email field's autofill. The flow token
+ * stays in memory. On success the session is reloaded and the user goes to `?next=` (same-site
+ * paths only) or `/`.
  */
 import { Alert, Center, Loader, Stack, Text } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { AuthLayout, StepHeading } from '../components/auth/AuthLayout';
-import { flowApi, totpEnrollment, type FlowView, type StepResult, type TotpEnrollment } from '../components/auth/flow';
+import { answerWithKey, flowApi, totpEnrollment, type FlowView, type StepResult, type TotpEnrollment } from '../components/auth/flow';
 import { ProblemAlert } from '../components/auth/ProblemAlert';
 import { SecondFactorForm } from '../components/auth/SecondFactorForm';
 import { useAuthStep } from '../components/auth/use-auth-step';
+import { askKey, cancelKeyPrompt, keysSupported, type Assertion } from '../components/auth/webauthn';
 import { navigate, useLocation } from '../lib/router';
 import { useSession } from '../lib/session';
 import { EnrollStep } from './signin/EnrollStep';
 import { IdentifyStep } from './signin/IdentifyStep';
 import { IdentityChip } from './signin/IdentityChip';
+import type { PasskeyStart } from './signin/passkey-autofill';
 import { PasswordStep } from './signin/PasswordStep';
 import { lastTenant, safeNext } from './signin/safe-next';
 import { SavedCodesStep } from './signin/SavedCodesStep';
@@ -39,6 +43,7 @@ export function SignInPage() {
   const { problem, setProblem, busy, cooldown, run, flowOver } = useAuthStep(() => setStage({ step: 'restart' }));
   const next = search.get('next');
   const arrivedSignedIn = useRef<boolean | null>(null);
+  const passkeys = useMemo(keysSupported, []);
 
   // someone already signed in who opens /signin goes straight on
   useEffect(() => {
@@ -81,11 +86,22 @@ export function SignInPage() {
 
   const start = (t: string, e: string) =>
     run('identify', async () => {
+      cancelKeyPrompt(); // going on with a password: the waiting passkey autofill ends
       const r = await flowApi.start(t, e);
       setTenant(t);
       setEmail(e);
       lastTenant.set(t);
       await advance(r);
+    });
+
+  /** A passwordless sign-in: the passkey's answer completes the flow (it names the user). */
+  const withPasskey = (t: string, answer: (started: PasskeyStart) => Promise<Assertion>, started?: PasskeyStart) =>
+    run('passkey', async () => {
+      const flow = started ?? (await flowApi.passkey(t));
+      setTenant(t);
+      lastTenant.set(t);
+      const credential = await answer(flow);
+      await advance(await flowApi.key(flow.flow.id, flow.flowToken, credential), flow.flowToken);
     });
 
   const backToStart = () => {
@@ -108,7 +124,17 @@ export function SignInPage() {
       return (
         <AuthLayout title="Sign in">
           <StepHeading title="Sign in">Use the organization and email your administrator set up for you.</StepHeading>
-          <IdentifyStep tenant={tenant} email={email} onSubmit={(t, e) => void start(t, e)} busy={busy} disabled={waiting} alert={<>{!problem && notice}{alert}</>} />
+          <IdentifyStep
+            tenant={tenant}
+            email={email}
+            passkeys={passkeys}
+            onSubmit={(t, e) => void start(t, e)}
+            onPasskey={(t) => void withPasskey(t, (f) => askKey(f.options))}
+            onAutofill={(t, flow, credential) => void withPasskey(t, async () => credential, flow)}
+            busy={busy}
+            disabled={waiting}
+            alert={<>{!problem && notice}{alert}</>}
+          />
         </AuthLayout>
       );
     case 'password':
@@ -136,6 +162,7 @@ export function SignInPage() {
             disabled={waiting}
             alert={alert}
             onSubmit={(method, code) => run('code', async () => advance(await flowApi.factor(stage.flow.id, stage.token, method, code), stage.token))}
+            onKey={() => run('key', async () => advance(await answerWithKey(stage.flow.id, stage.token), stage.token))}
           />
         </AuthLayout>
       );

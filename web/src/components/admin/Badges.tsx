@@ -1,7 +1,7 @@
 /** Small status pieces shared by the admin screens: role badges, a user's status, MFA enrollment. */
 import { Badge, Group, Skeleton, Stack, Text, Tooltip } from '@mantine/core';
 import { factorLabel, isSecondFactor, roleLabel, roleShortLabel } from './permissions';
-import type { AdminUser, UserFactor } from './types';
+import type { AdminUser, FactorSummary } from './types';
 
 export function RoleBadges({ roles }: { roles: string[] }) {
   if (!roles.length) return <Text size="sm" c="dimmed">No roles</Text>;
@@ -44,7 +44,7 @@ export function UserStatusBadge({ user }: { user: Pick<AdminUser, 'status' | 'lo
  * MFA enrollment from a user's factors (`undefined` while loading, `null` when it could not be read):
  * a yes/no badge and the second factors by name; recovery codes only back them up.
  */
-export function MfaSummary({ factors, stacked = false }: { factors: UserFactor[] | null | undefined; stacked?: boolean }) {
+export function MfaSummary({ factors, stacked = false }: { factors: FactorSummary[] | null | undefined; stacked?: boolean }) {
   if (factors === undefined) return <Skeleton h={18} w={90} aria-label="Loading sign-in methods" />;
   if (factors === null) return <Text size="sm" c="dimmed">Unknown</Text>;
   const second = [...new Set(factors.filter((f) => isSecondFactor(f.kind)).map((f) => factorLabel(f.kind)))];

@@ -10,6 +10,8 @@ export type UserStatus = AdminUser['status'];
 /** The user detail: the list fields plus the user's factors. */
 export type AdminUserDetail = ResponseOf<'/v1/tenants/{tenant}/users/{userId}', 'get'>;
 export type UserFactor = AdminUserDetail['factors'][number];
+/** What the user list knows of a factor (its kind; the detail adds the rest). */
+export type FactorSummary = Pick<UserFactor, 'kind' | 'label'>;
 
 export type RolesResponse = ResponseOf<'/v1/tenants/{tenant}/roles', 'get'>;
 export type Role = RolesResponse['roles'][number];

@@ -6,7 +6,7 @@ import { Button, Group, Modal, PasswordInput, Stack, Text } from '@mantine/core'
 import { useState, type FormEvent } from 'react';
 import { api } from '../../lib/api';
 import { useSession } from '../../lib/session';
-import { flowApi, type FlowView, type StepResult } from './flow';
+import { answerWithKey, flowApi, type FlowView, type StepResult } from './flow';
 import { ProblemAlert } from './ProblemAlert';
 import { SecondFactorForm } from './SecondFactorForm';
 import { useAuthStep } from './use-auth-step';
@@ -73,6 +73,7 @@ function ReauthBody({ purpose, onDone, onCancel }: { purpose: string; onDone(): 
           alert={alert}
           submitLabel="Confirm"
           onSubmit={(method, code) => run('code', async () => advance(await flowApi.factor(step.flow.id, step.token, method, code), step.token))}
+          onKey={() => run('key', async () => advance(await answerWithKey(step.flow.id, step.token), step.token))}
           secondary={<Button variant="subtle" color="gray" onClick={onCancel}>Cancel</Button>}
         />
       </Stack>

@@ -5,8 +5,10 @@
  */
 import { ApiError } from '../../lib/api';
 import { errorWords } from '../../lib/errors';
+import { keyProblem } from './webauthn';
 
-export type AuthStep = 'identify' | 'password' | 'code' | 'enroll';
+/** `key`: a security key as the second factor; `passkey`: a passwordless sign-in. */
+export type AuthStep = 'identify' | 'password' | 'code' | 'enroll' | 'key' | 'passkey';
 
 export interface AuthProblem {
   title: string;
@@ -34,12 +36,18 @@ function attemptsNote(e: ApiError): string {
 }
 
 export function authProblem(e: unknown, step: AuthStep): AuthProblem {
+  const keyStep = step === 'key' || step === 'passkey';
+  if (keyStep) {
+    const k = keyProblem(e, step);
+    if (k) return k;
+  }
   if (!(e instanceof ApiError)) return { title: GENERIC, message: errorWords(e) };
   const retry = e.retryAfterSeconds ?? (typeof e.details?.retryAfterSeconds === 'number' ? e.details.retryAfterSeconds : undefined);
   switch (e.code) {
     case 'invalid_credentials':
       return { title: GENERIC, message: `Check your email address and password, and try again.${attemptsNote(e)}` };
     case 'invalid_factor':
+      if (keyStep) return { title: GENERIC, message: `The ${step === 'passkey' ? 'passkey' : 'security key'} was not accepted. Try again, or use another sign-in method.${attemptsNote(e)}` };
       return step === 'enroll'
         ? { title: GENERIC, message: `That code was not accepted. Check that your phone sets its time automatically, then enter the newest code.${attemptsNote(e)}` }
         : { title: GENERIC, message: `That code was not accepted. Check it and try again; each code works only once.${attemptsNote(e)}` };

@@ -3,8 +3,10 @@
  * token lives only in the caller's memory (React state), never in storage or the URL.
  */
 import { api, seg } from '../../lib/api';
+import { askKey, type Assertion, type RequestOptions } from './webauthn';
 
-export type FlowState = 'password' | 'second_factor' | 'enroll' | 'completed' | 'failed' | 'expired';
+/** `passkey`: a passwordless sign-in waiting for the passkey's answer. */
+export type FlowState = 'password' | 'passkey' | 'second_factor' | 'enroll' | 'completed' | 'failed' | 'expired';
 
 export interface FlowOption {
   method: string;
@@ -38,6 +40,9 @@ export interface StepResult {
   enrollment?: Partial<TotpEnrollment>;
 }
 
+/** A passwordless flow as POST /v1/auth/passkey answers it: state `passkey`, its token and challenge. */
+export type PasskeyStart = StepResult & { flowToken: string; options: RequestOptions };
+
 const at = (id: string, step = '') => `/v1/auth/flows/${seg(id)}${step}`;
 
 export const flowApi = {
@@ -46,6 +51,12 @@ export const flowApi = {
   factor: (id: string, flowToken: string, method: string, code: string) => api.post<StepResult>(at(id, '/factor'), { method, code }, { flowToken }),
   beginEnrollment: (id: string, flowToken: string) => api.post<StepResult>(at(id, '/enroll/totp'), {}, { flowToken }),
   confirmEnrollment: (id: string, flowToken: string, code: string) => api.post<StepResult>(at(id, '/enroll/totp/confirm'), { code }, { flowToken }),
+  /** A new security-key challenge for this flow (second factor or passkey). */
+  keyOptions: (id: string, flowToken: string) => api.post<{ options: RequestOptions }>(at(id, '/webauthn/options'), {}, { flowToken }),
+  /** The key's (or passkey's) answer. */
+  key: (id: string, flowToken: string, credential: Assertion) => api.post<StepResult>(at(id, '/webauthn'), { credential }, { flowToken }),
+  /** A passwordless sign-in: a flow in state `passkey` with its challenge (no key named). */
+  passkey: (tenant: string, signal?: AbortSignal) => api.post<PasskeyStart>('/v1/auth/passkey', { tenant }, { signal }),
 };
 
 /** The enrollment's display fields, when the server sent all of them. */
@@ -53,4 +64,10 @@ export function totpEnrollment(r: StepResult): TotpEnrollment | undefined {
   const e = r.enrollment;
   if (!e || typeof e.secret !== 'string' || typeof e.qrSvg !== 'string' || typeof e.factorId !== 'string') return undefined;
   return { factorId: e.factorId, secret: e.secret, qrSvg: e.qrSvg, otpauthUri: typeof e.otpauthUri === 'string' ? e.otpauthUri : '' };
+}
+
+/** The security-key step of a flow: a fresh challenge, the browser's prompt, the answer. */
+export async function answerWithKey(id: string, flowToken: string): Promise<StepResult> {
+  const { options } = await flowApi.keyOptions(id, flowToken);
+  return flowApi.key(id, flowToken, await askKey(options));
 }

@@ -7,6 +7,7 @@ import { useState } from 'react';
 import { ApiError } from '../../lib/api';
 import { authProblem, type AuthProblem, type AuthStep } from './auth-errors';
 import { useCooldown } from './use-cooldown';
+import { isCeremonyAborted } from './webauthn';
 
 export function useAuthStep(onRestartNeeded: () => void) {
   const [problem, setProblem] = useState<AuthProblem | null>(null);
@@ -21,6 +22,8 @@ export function useAuthStep(onRestartNeeded: () => void) {
       await fn();
       return true;
     } catch (e) {
+      // a key prompt the console replaced or cancelled itself: nothing went wrong
+      if (isCeremonyAborted(e)) return false;
       const p = authProblem(e, kind);
       setProblem(p);
       cooldown.start(p.retryAfterSeconds);

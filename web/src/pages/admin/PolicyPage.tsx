@@ -22,7 +22,7 @@ import { VerificationSection } from './policy/VerificationSection';
 import { diffPolicy } from './policy/words';
 
 const tabOf = (path: string) =>
-  path.startsWith('mfa') ? 'mfa' : path.startsWith('session') || path.startsWith('lockout') || path === 'pciMode' ? 'session' : path.startsWith('verification') ? 'verification' : 'json';
+  path.startsWith('mfa') || path.startsWith('webauthn') ? 'mfa' : path.startsWith('session') || path.startsWith('lockout') || path === 'pciMode' ? 'session' : path.startsWith('verification') ? 'verification' : 'json';
 
 export function PolicyPage() {
   const { tenant } = useTenant();
@@ -164,7 +164,7 @@ export function PolicyPage() {
           </Tabs>
           {!readOnly && (
             <Paper withBorder shadow="sm" p="sm" mt="lg" radius="md" style={{ position: 'sticky', bottom: 8, zIndex: 5 }}>
-              <Group justify="space-between" wrap="nowrap">
+              <Group justify="space-between" gap="xs">
                 <Text size="sm" c={changes.length ? undefined : 'dimmed'} aria-live="polite">
                   {!jsonOk
                     ? 'Fix the JSON before reviewing the change.'
@@ -172,7 +172,7 @@ export function PolicyPage() {
                       ? 'No unsaved changes.'
                       : `${changes.length} unsaved change${changes.length === 1 ? '' : 's'}.`}
                 </Text>
-                <Group gap="xs" wrap="nowrap">
+                <Group gap="xs">
                   <Button variant="default" onClick={discard} disabled={changes.length === 0 || checking}>Discard changes</Button>
                   <Button onClick={() => void startReview()} loading={checking} disabled={changes.length === 0 || !jsonOk || current.loading}>Review and save</Button>
                 </Group>

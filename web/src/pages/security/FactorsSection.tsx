@@ -1,4 +1,7 @@
-/** Sign-in methods: the password and each enrolled factor, with add and remove (fresh authentication). */
+/**
+ * Sign-in methods: the password and each enrolled factor, with add and remove (fresh authentication).
+ * Security keys and passkeys have their own section (./KeysSection.tsx).
+ */
 import { Badge, Button, Card, Group, Stack, Table, Text, VisuallyHidden } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useState } from 'react';
@@ -15,6 +18,8 @@ export function FactorsSection({ factors, reload, onManageRecovery, onChangePass
   const [removing, setRemoving] = useState<Factor | null>(null);
   const [busyId, setBusyId] = useState<string | null>(null);
   const hasTotp = factors.some((f) => f.kind === 'totp');
+  const hasKey = factors.some((f) => f.kind === 'webauthn');
+  const rows = factors.filter((f) => f.kind !== 'webauthn');
 
   const remove = async () => {
     const f = removing;
@@ -38,7 +43,9 @@ export function FactorsSection({ factors, reload, onManageRecovery, onChangePass
         <Stack gap={2}>
           <Text fw={700}>Sign-in methods</Text>
           <Text size="sm" c="dimmed">
-            {hasTotp ? 'Two-step verification is on: after your password you confirm with a second method.' : 'Only your password protects this account. Add an authenticator app for a second step.'}
+            {hasTotp || hasKey
+              ? 'Two-step verification is on: after your password you confirm with a second method.'
+              : 'Only your password protects this account. Add an authenticator app or a security key for a second step.'}
           </Text>
         </Stack>
         {!hasTotp && <AddAuthenticatorButton onAdded={reload} />}
@@ -62,7 +69,7 @@ export function FactorsSection({ factors, reload, onManageRecovery, onChangePass
             <Table.Td><Text size="sm" c="dimmed">—</Text></Table.Td>
             <Table.Td><Button size="xs" variant="default" onClick={onChangePassword} aria-label="Change password">Change</Button></Table.Td>
           </Table.Tr>
-          {factors.map((f) => (
+          {rows.map((f) => (
             <Table.Tr key={f.id}>
               <Table.Td>
                 <Group gap="xs" wrap="nowrap">

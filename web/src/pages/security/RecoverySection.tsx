@@ -16,7 +16,7 @@ export function RecoverySection({ factors, reload }: { factors: Factor[]; reload
   const [busy, setBusy] = useState(false);
   const [codes, setCodes] = useState<string[] | null>(null);
   const set = factors.find((f) => f.kind === 'recovery_code');
-  const hasTotp = factors.some((f) => f.kind === 'totp');
+  const hasTotp = factors.some((f) => f.kind === 'totp' || f.kind === 'webauthn');
   const left = set?.remaining;
 
   const regenerate = async () => {
@@ -37,7 +37,7 @@ export function RecoverySection({ factors, reload }: { factors: Factor[]; reload
       <Group justify="space-between" align="flex-start" wrap="nowrap" mb="md">
         <Stack gap={2}>
           <Text fw={700}>Recovery codes</Text>
-          <Text size="sm" c="dimmed">Single-use codes that sign you in when you cannot use your authenticator app, for example after losing your phone.</Text>
+          <Text size="sm" c="dimmed">Single-use codes that sign you in when you cannot use your authenticator app or security key, for example after losing your phone.</Text>
         </Stack>
         <Button variant={set ? 'default' : 'filled'} onClick={() => (set ? setAsking(true) : void regenerate())} loading={busy} style={{ flex: 'none' }}>
           {set ? 'Create new codes' : 'Create recovery codes'}
@@ -58,7 +58,7 @@ export function RecoverySection({ factors, reload }: { factors: Factor[]; reload
         </Stack>
       ) : (
         <Text size="sm" c="dimmed">
-          {hasTotp ? 'You have no recovery codes yet.' : 'Recovery codes are created when you add an authenticator app.'}
+          {hasTotp ? 'You have no recovery codes yet.' : 'Recovery codes are created when you add an authenticator app or a security key.'}
         </Text>
       )}
       <ConfirmDialog opened={asking} title="Create new recovery codes?" confirmLabel="Create new codes" onConfirm={() => void regenerate()} onCancel={() => setAsking(false)}>

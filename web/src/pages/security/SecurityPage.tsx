@@ -1,6 +1,7 @@
 /**
- * /security: the signed-in user's own sign-in methods, recovery codes, password, sessions and recent
- * activity. Changing sign-in methods asks for fresh authentication when the server wants it.
+ * /security: the signed-in user's own sign-in methods (authenticator app, security keys and
+ * passkeys), recovery codes, password, sessions and recent activity. Changing sign-in methods asks
+ * for fresh authentication when the server wants it.
  */
 import { Badge, Group, Paper, SimpleGrid, Skeleton, Stack, Tabs, Text } from '@mantine/core';
 import { useState, type ReactNode } from 'react';
@@ -13,6 +14,7 @@ import { useAsync } from '../../lib/use-async';
 import { ActivitySection } from './ActivitySection';
 import { FactorsSection } from './FactorsSection';
 import { methodsInWords } from './format';
+import { KeysSection } from './KeysSection';
 import { PasswordSection } from './PasswordSection';
 import { RecoverySection } from './RecoverySection';
 import { SessionsSection } from './SessionsSection';
@@ -38,6 +40,8 @@ export function SecurityPage() {
   const factors = useAsync((signal) => api.get<{ factors: Factor[] }>('/v1/me/factors', { signal }).then((r) => r.factors), []);
   const list = factors.data ?? [];
   const totp = list.find((f) => f.kind === 'totp');
+  const keys = list.filter((f) => f.kind === 'webauthn').length;
+  const second = [totp && 'Authenticator app', keys && (keys === 1 ? '1 security key' : `${keys} security keys`)].filter(Boolean).join(' + ');
   const codes = list.find((f) => f.kind === 'recovery_code');
   const select = (v: string | null) => {
     if (!v) return;
@@ -53,8 +57,8 @@ export function SecurityPage() {
       <SimpleGrid cols={3} spacing="md" mb="md">
         <Stat label="Two-step verification" loading={factors.loading && !factors.data}>
           <Group gap="xs">
-            <Badge color={totp ? 'teal' : 'orange'} variant="light" tt="none" size="lg">{totp ? 'On' : 'Off'}</Badge>
-            <Text size="sm" c="dimmed">{totp ? 'Authenticator app' : 'Password only'}</Text>
+            <Badge color={second ? 'teal' : 'orange'} variant="light" tt="none" size="lg">{second ? 'On' : 'Off'}</Badge>
+            <Text size="sm" c="dimmed">{second || 'Password only'}</Text>
           </Group>
         </Stat>
         <Stat label="Recovery codes" loading={factors.loading && !factors.data}>
@@ -62,7 +66,7 @@ export function SecurityPage() {
         </Stat>
         <Stat label="This session">
           <Text size="sm" fw={600}>{methodsInWords(me?.session.methods)}</Text>
-          <Text size="xs" c="dimmed">{me && me.session.aal >= 2 ? 'Multi-factor sign-in (AAL2)' : 'Single-factor sign-in (AAL1)'}</Text>
+          <Text size="xs" c="dimmed">{me && me.session.aal >= 2 ? `Multi-factor sign-in (AAL${me.session.aal})` : 'Single-factor sign-in (AAL1)'}</Text>
         </Stat>
       </SimpleGrid>
       <Tabs value={tab} onChange={select} keepMounted={false}>
@@ -71,7 +75,12 @@ export function SecurityPage() {
         </Tabs.List>
         <Tabs.Panel value="methods">
           <ErrorAlert error={factors.error} title="Could not load your sign-in methods" />
-          {factors.loading && !factors.data ? <Skeleton h={180} radius="md" /> : factors.data && <FactorsSection factors={list} reload={reload} onManageRecovery={() => select('recovery')} onChangePassword={() => select('password')} />}
+          {factors.loading && !factors.data ? <Skeleton h={180} radius="md" /> : factors.data && (
+            <>
+              <FactorsSection factors={list} reload={reload} onManageRecovery={() => select('recovery')} onChangePassword={() => select('password')} />
+              <KeysSection factors={list} reload={reload} />
+            </>
+          )}
         </Tabs.Panel>
         <Tabs.Panel value="recovery">
           <ErrorAlert error={factors.error} title="Could not load your recovery codes" />

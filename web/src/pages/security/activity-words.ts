@@ -29,6 +29,16 @@ const reasons: Record<string, string> = {
   backoff: 'too many attempts',
   flow_budget_spent: 'too many attempts',
   enroll_wrong: 'wrong code during setup',
+  invalid_assertion: 'key not recognized',
+  uv_required: 'PIN or biometrics needed',
+  wrong_origin: 'wrong web address',
+  wrong_rp_id: 'wrong web address',
+  wrong_challenge: 'expired key request',
+  no_challenge: 'expired key request',
+  challenge_expired: 'expired key request',
+  counter_regression: 'key flagged as a possible copy',
+  credential_suspended: 'key suspended',
+  passwordless_off: 'passkey sign-in off',
 };
 
 export function activityTitle(e: Pick<ActivityEvent, 'type' | 'methods'>): string {

@@ -70,6 +70,9 @@ const methodWords: Record<string, string> = {
   totp: 'Authenticator app',
   recovery_code: 'Recovery code',
   webauthn: 'Security key',
+  webauthn_uv: 'Security key with PIN or biometrics',
+  webauthn_synced: 'Synced passkey',
+  webauthn_synced_uv: 'Passkey',
   sms: 'Text message',
 };
 

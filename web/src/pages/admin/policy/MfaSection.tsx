@@ -1,7 +1,8 @@
-/** Staff sign-in: the MFA switch, allowed factors, grace period and per-role overrides. */
+/** Staff sign-in: the MFA switch, allowed factors, security keys and passkeys, grace period and per-role overrides. */
 import { Checkbox, Group, Input, SegmentedControl, Select, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { isMfaMode, mfaModes, mfaModeWords, type MfaMode } from '../tenants/mfa-modes';
 import { NumberField, usePolicyForm } from './form';
+import { KeysSettings } from './KeysSettings';
 import { factorWords } from './words';
 
 export interface RoleInfo {
@@ -47,6 +48,8 @@ export function MfaSection({ roles }: { roles: RoleInfo[] | undefined }) {
           {Object.entries(factorWords).map(([k, label]) => <Checkbox key={k} value={k} label={label} disabled={f.readOnly} />)}
         </Group>
       </Checkbox.Group>
+
+      <KeysSettings />
 
       <Stack gap={6}>
         <Title order={4}>Enrollment grace period</Title>

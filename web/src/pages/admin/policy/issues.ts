@@ -27,7 +27,7 @@ export function issueWords(message: string): string {
   if (message === 'must be at least idleMinutes') return 'Must be at least the idle timeout.';
   if (message === 'must be at least backoffBaseSeconds') return 'Must be at least the first wait.';
   if (message === 'no such role') return 'There is no role with this name in this tenant.';
-  if (message === 'recovery codes are a backup: allow a primary factor too') return 'Recovery codes are only a backup: allow the authenticator app too.';
+  if (message === 'recovery codes are a backup: allow a primary factor too') return 'Recovery codes are only a backup: allow the authenticator app or security keys too.';
   if (message === 'security questions are never sufficient alone') return 'Security questions alone are never enough: add another requirement.';
   if ((m = /^level "(.+)" is named but not defined$/.exec(message))) return `The level "${m[1]}" is used but not defined.`;
   if (/^Invalid input/.test(message)) return 'This value is not valid here.';

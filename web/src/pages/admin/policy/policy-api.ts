@@ -17,6 +17,8 @@ export interface PolicyDoc {
     allowedFactors: string[];
     grace: { days: number | null; signins: number | null };
   };
+  /** Security keys and passkeys (allowed when mfa.allowedFactors lists 'webauthn'). */
+  webauthn: { passwordless: boolean; userVerification: 'required' | 'preferred' | 'discouraged' };
   session: { idleMinutes: number; absoluteMinutes: number; reauthMinutes: number };
   lockout: { maxConsecutiveFailures: number; backoffAfter: number; backoffBaseSeconds: number; backoffMaxSeconds: number };
   pciMode: boolean;

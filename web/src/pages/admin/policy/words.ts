@@ -9,6 +9,9 @@ const labels: Record<string, string> = {
   'mfa.grace': 'Grace period',
   'mfa.grace.days': 'Grace period (days)',
   'mfa.grace.signins': 'Grace period (sign-ins)',
+  webauthn: 'Security keys and passkeys',
+  'webauthn.passwordless': 'Passwordless sign-in with a passkey',
+  'webauthn.userVerification': 'Security key user verification',
   'session.idleMinutes': 'Idle timeout (minutes)',
   'session.absoluteMinutes': 'Session lifetime (minutes)',
   'session.reauthMinutes': 'Re-authentication freshness (minutes)',
@@ -61,7 +64,14 @@ export const requirementWords: Record<Requirement, string> = {
   question: 'Security question',
 };
 
-export const factorWords: Record<string, string> = { totp: 'Authenticator app (TOTP)', recovery_code: 'Recovery codes' };
+export const factorWords: Record<string, string> = { totp: 'Authenticator app (TOTP)', webauthn: 'Security keys and passkeys', recovery_code: 'Recovery codes' };
+
+/** How strictly a security key must check its user (PIN or biometrics) when it is the second step. */
+export const userVerificationWords: Record<string, { label: string; explain: string }> = {
+  required: { label: 'Required', explain: 'Every key must check a PIN, fingerprint or face. Keys without one cannot be added or used.' },
+  preferred: { label: 'Preferred', explain: 'Keys check a PIN or biometrics when they can; touch-only keys still work as a second step.' },
+  discouraged: { label: 'Discouraged', explain: 'Keys are only touched, never asked for a PIN: fastest, but the key alone proves possession only.' },
+};
 
 /** A level's alternatives in one sentence: "Any possession factor, or PIN + Security question". */
 export function alternativesWords(anyOf: unknown): string {
@@ -79,6 +89,7 @@ export function valueWords(path: string, v: unknown): string {
   if (typeof v === 'boolean') return v ? 'On' : 'Off';
   if (isMfaMode(v) && (path === 'mfa.mode' || path.startsWith('mfa.roles.'))) return mfaModeWords[v].label;
   if (path.endsWith('.anyOf')) return alternativesWords(v);
+  if (path === 'webauthn.userVerification' && typeof v === 'string' && userVerificationWords[v]) return userVerificationWords[v]!.label;
   if (path === 'mfa.allowedFactors' && Array.isArray(v)) return v.map((f) => factorWords[String(f)] ?? String(f)).join(', ');
   if (Array.isArray(v)) return v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x))).join(', ');
   if (typeof v === 'object') {

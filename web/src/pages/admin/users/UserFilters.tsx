@@ -1,7 +1,7 @@
 /** Search and filters above the users table. */
 import { Group, Select, TextInput } from '@mantine/core';
 import { roleLabel } from '../../../components/admin/permissions';
-import type { AdminUser, UserFactor } from '../../../components/admin/types';
+import type { AdminUser, FactorSummary } from '../../../components/admin/types';
 import { isSecondFactor } from '../../../components/admin/permissions';
 
 export interface Filters {
@@ -13,7 +13,7 @@ export interface Filters {
 
 export const noFilters: Filters = { q: '', status: 'all', role: 'all', mfa: 'any' };
 
-export function applyFilters(users: AdminUser[], f: Filters, factors: Record<string, UserFactor[] | null | undefined>): AdminUser[] {
+export function applyFilters(users: AdminUser[], f: Filters, factors: Record<string, FactorSummary[] | null | undefined>): AdminUser[] {
   const q = f.q.trim().toLowerCase();
   return users.filter((u) => {
     if (q && !u.email.includes(q) && !u.displayName.toLowerCase().includes(q)) return false;

@@ -3,11 +3,11 @@ import { Badge, Button, Group, Pagination, Stack, Table, Text, Tooltip, Visually
 import { useEffect, useState } from 'react';
 import { MfaSummary, RoleBadges, UserStatusBadge } from '../../../components/admin/Badges';
 import { dateTime, relativeTime } from '../../../components/admin/format';
-import type { AdminUser, UserFactor } from '../../../components/admin/types';
+import type { AdminUser, FactorSummary } from '../../../components/admin/types';
 
 const PAGE = 20;
 
-export function UsersTable({ users, factors, meId, onOpen }: { users: AdminUser[]; factors: Record<string, UserFactor[] | null | undefined>; meId?: string; onOpen(id: string): void }) {
+export function UsersTable({ users, factors, meId, onOpen }: { users: AdminUser[]; factors: Record<string, FactorSummary[] | null | undefined>; meId?: string; onOpen(id: string): void }) {
   const [page, setPage] = useState(1);
   const pages = Math.max(1, Math.ceil(users.length / PAGE));
   useEffect(() => {
