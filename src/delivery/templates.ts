@@ -21,6 +21,8 @@ const notice = (placeholders: string[], required: string[] = []): TemplateDef =>
 
 export const templateDefs = {
   verification_code: { channels: ['sms', 'voice', 'email'], placeholders: ['code', 'minutes', 'tenantName'], required: ['code'] },
+  signin_code: { channels: ['sms', 'voice'], placeholders: ['code', 'minutes', 'tenantName'], required: ['code'] },
+  phone_replaced: { channels: ['sms'], placeholders: ['tenantName', 'number'], required: [] },
   invitation: notice(['link', 'hours'], ['link']),
   recovery_code_used: notice(['remaining']),
   factor_added: notice(['label']),
@@ -54,6 +56,15 @@ export const builtinTemplates: Record<TemplateName, Record<string, Partial<Recor
       codeText('Votre code de vérification {{tenantName}}', 'Votre code de vérification {{tenantName}} est {{code}}. Il expire dans {{minutes}} minutes. Nous ne le demandons que pour vérifier votre appel ; ne le communiquez jamais autrement.'),
       codeText('Appel de vérification', 'Ici {{tenantName}}. Votre code de vérification est {{code}}. Je répète : {{code}}.'),
     ),
+  },
+  signin_code: {
+    en: {
+      sms: codeText('Your {{tenantName}} sign-in code', 'Your {{tenantName}} sign-in code is {{code}}. It expires in {{minutes}} minutes. Nobody from {{tenantName}} will ever ask you for it.'),
+      voice: codeText('Sign-in call', 'This is {{tenantName}}. Your sign-in code is {{code}}. Again: {{code}}.'),
+    },
+  },
+  phone_replaced: {
+    en: { sms: codeText('Phone number replaced', 'This number ({{number}}) no longer receives {{tenantName}} sign-in codes: another number was set up. If this was not you, contact your administrator now.') },
   },
   invitation: {
     en: {

@@ -9,7 +9,8 @@ import { verificationPolicySchema } from './verification-policy.js';
 export const mfaModes = ['off', 'optional', 'required'] as const;
 export type MfaMode = (typeof mfaModes)[number];
 /** Second-factor kinds a tenant can allow for staff (more arrive with later factors). */
-export const staffFactorKinds = ['totp', 'webauthn', 'recovery_code'] as const;
+/** otp_sms / otp_voice: NIST "restricted" codes to a number the user verified (never the top level). */
+export const staffFactorKinds = ['totp', 'webauthn', 'otp_sms', 'otp_voice', 'recovery_code'] as const;
 
 /** What a sensitive action asks of the session: its assurance level, a phishing-resistant method, an authentication at most this old. */
 const assurance = z

@@ -16,6 +16,7 @@ import { answerError } from '../engine/claim-errors.js';
 import type { KindHooks, SuccessPlan } from '../engine/engine.js';
 import { derivedState, type FlowRecord } from '../engine/flow.js';
 import type { Account } from '../engine/method.js';
+import { isPhoneCode, STAFF_PHONE } from '../methods/otp/index.js';
 import { queueEmail, templates } from '../delivery/notices.js';
 import type { Origin, Services } from '../services/context.js';
 import type { IssuedSession, Principal } from '../services/sessions.js';
@@ -65,7 +66,7 @@ export function view(f: FlowRecord, now: Date, extra: Partial<FlowView> = {}): F
 
 /** The second factors this user may use now: allowed by policy and enrolled. */
 export const secondFactors = (policy: Policy, a: Pick<Account, 'roles' | 'activeKinds'>) =>
-  mfaModeFor(policy, a.roles) === 'off' ? [] : policy.mfa.allowedFactors.filter((k) => a.activeKinds.includes(k));
+  mfaModeFor(policy, a.roles) === 'off' ? [] : policy.mfa.allowedFactors.filter((k) => a.activeKinds.includes(isPhoneCode(k) ? STAFF_PHONE : k));
 
 export const describe = (s: Services, kinds: string[]) => kinds.map((k) => ({ method: k, label: s.methods.get(k)?.traits.label ?? k }));
 

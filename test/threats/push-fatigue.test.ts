@@ -18,7 +18,9 @@
  * Security keys and passkeys (WebAuthn) are no push: their challenge goes to the browser that asked
  * for it, bound to its origin, and nothing reaches a device the user did not act on; their routes
  * (passkey sign-in, a flow's key challenge and answer) are listed below, and the key is answered at
- * its own step, never through the code step.
+ * its own step, never through the code step. Staff sign-in codes by SMS or call are sent only when
+ * the user asks on the sign-in screen, after the password, to their own verified number, and
+ * limited like callers' codes; the password steps alone send nothing (below).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seed, STRONG } from '../helpers/app.js';
@@ -56,6 +58,7 @@ describe('push fatigue', () => {
     expect(keys.filter((k) => k.includes('/v1/auth/')).sort()).toEqual([
       'GET /v1/auth/flows/{id}',
       'POST /v1/auth/flows',
+      'POST /v1/auth/flows/{id}/codes',
       'POST /v1/auth/flows/{id}/enroll/totp',
       'POST /v1/auth/flows/{id}/enroll/totp/confirm',
       'POST /v1/auth/flows/{id}/factor',

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { normalizeIdentifier } from '../../domain/identifiers.js';
 import * as signin from '../../flows/signin.js';
 import { startPasskeySignin, submitWebauthn, webauthnOptions } from '../../flows/signin-webauthn.js';
+import { sendSigninCode } from '../../flows/staff-codes.js';
 import { assertionJson, requestOptionsOut } from '../schemas/webauthn.js';
 import type { Services } from '../../services/context.js';
 import { acceptInvitation, inspectInvitation } from '../../services/users.js';
@@ -104,6 +105,21 @@ export function authRoutes(s: Services, limiters: Limiters): FastifyPluginAsyncZ
     }, async (req, reply) => {
       await limitIp(limiters, req.ip);
       return send(reply, await submitWebauthn(s, { id: req.params.id, token: req.headers['x-flow-token'], credential: req.body.credential, origin: origin(req) }));
+    });
+
+    app.post('/v1/auth/flows/:id/codes', {
+      schema: {
+        tags: ['sign-in'],
+        summary: 'Send a sign-in code by text message or phone call to the number the user verified',
+        description: 'A restricted method (NIST): only to the enrolled number, never to one in the request; the same limits as callers\' codes (resend cooldown, per number, per user, per address, per tenant). Then submit it to /factor as otp_sms or otp_voice.',
+        params: flowParams,
+        headers: flowTokenHeader,
+        body: z.object({ channel: z.enum(['sms', 'voice']) }).strict(),
+        response: { 200: z.object({ sent: z.literal(true), channel: z.enum(['sms', 'voice']), destination: z.string().describe('Masked number'), expiresAt: z.string(), resendAvailableAt: z.string() }), ...errors },
+      },
+    }, async (req) => {
+      await limitIp(limiters, req.ip);
+      return sendSigninCode(s, { id: req.params.id, token: req.headers['x-flow-token'], channel: req.body.channel, origin: origin(req) });
     });
 
     app.post('/v1/auth/flows/:id/enroll/totp', {

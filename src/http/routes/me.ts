@@ -5,6 +5,7 @@ import { MAX_ACTIVITY_LIMIT, userActivity } from '../../audit/activity.js';
 import { AppError } from '../../domain/errors.js';
 import { startReauth } from '../../flows/signin.js';
 import { startStepUp } from '../../flows/step-up.js';
+import { beginPhoneEnrollment, confirmPhoneEnrollment } from '../../flows/staff-codes.js';
 import { beginKeyRegistration, finishKeyRegistration } from '../../flows/key-registration.js';
 import { registrationAnswer } from '../../methods/webauthn/registration.js';
 import { keyRegistrationOut, registeredKeyOut } from '../schemas/webauthn.js';
@@ -113,6 +114,26 @@ export function meRoutes(s: Services): FastifyPluginAsyncZod {
         response: { 200: registeredKeyOut, ...errors },
       },
     }, async (req) => finishKeyRegistration(s, principal(req), { registrationId: req.params.registrationId, answer: req.body, origin: origin(req) }));
+
+    app.post('/v1/me/factors/phone', {
+      schema: {
+        tags,
+        summary: 'Start adding a phone number for sign-in codes by text message or call (fresh authentication needed)',
+        description: 'A code goes to the number; confirming it binds the number (a restricted method: see `warning`). A new number replaces the old one, which is told.',
+        body: z.object({ number: z.string().min(3).max(40), channel: z.enum(['sms', 'voice']).default('sms'), region: z.string().regex(/^[A-Z]{2}$/).optional() }).strict(),
+        response: { 201: z.object({ enrollmentId: z.string(), destination: z.string(), expiresAt: z.string(), warning: z.string() }), ...errors },
+      },
+    }, async (req, reply) => reply.status(201).send(await beginPhoneEnrollment(s, principal(req), { number: req.body.number, channel: req.body.channel, ...(req.body.region ? { region: req.body.region } : {}), origin: origin(req) })));
+
+    app.post('/v1/me/factors/phone/:enrollmentId', {
+      schema: {
+        tags,
+        summary: 'Confirm the phone number with the code sent to it',
+        params: z.object({ enrollmentId: uuid }),
+        body: z.object({ code: z.string().min(1).max(64) }),
+        response: { 200: z.object({ factorId: z.string(), destination: z.string(), warning: z.string() }), ...errors },
+      },
+    }, async (req) => confirmPhoneEnrollment(s, principal(req), { enrollmentId: req.params.enrollmentId, code: req.body.code, origin: origin(req) }));
 
     app.patch('/v1/me/factors/:factorId', {
       schema: { tags, summary: 'Rename one of my sign-in methods (a security key, a passkey)', params: z.object({ factorId: uuid }), body: z.object({ label: z.string().trim().min(1).max(64) }), response: { 200: ok, ...errors } },

@@ -14,6 +14,11 @@ import { codeAnswer, normalizeCode, type CodeAnswer } from '../shared.js';
 
 export type CodeChannel = 'sms' | 'voice' | 'email';
 export const OTP_SLOT = 'otp';
+/** The credential kind of a staff user's verified phone number (its codes: otp_sms, otp_voice). */
+export const STAFF_PHONE = 'phone';
+/** The staff methods a verified phone number gives. */
+export const phoneCodeMethods = ['otp_sms', 'otp_voice'] as const;
+export const isPhoneCode = (k: string): k is (typeof phoneCodeMethods)[number] => (phoneCodeMethods as readonly string[]).includes(k);
 
 export interface OtpSlot {
   id: string;
@@ -44,13 +49,14 @@ function otpMethod(key: Buffer, channel: CodeChannel): Method<CodeAnswer> {
   return {
     kind: `otp_${channel}`,
     traits: { category: 'possession', aal: 2, phishingResistant: false, restricted: channel !== 'email', label: { sms: 'Code by text message', voice: 'Code by phone call', email: 'Code by email' }[channel] },
-    subjects: ['customer'],
+    // staff: SMS and voice only (to the number they verified when enrolling; email codes are for recovery, never a second factor)
+    subjects: channel === 'email' ? ['customer'] : ['customer', 'user'],
     answer: codeAnswer,
     // one counter for the code family: the code is per flow, the subject's counter bounds guessing across calls
     counter: 'subject',
     slot: OTP_SLOT,
     needs: [],
-    available: (f) => (f.contactKinds ?? []).includes(channel === 'email' ? 'email' : 'phone'),
+    available: (f) => (f.contactKinds !== undefined ? f.contactKinds.includes(channel === 'email' ? 'email' : 'phone') : channel !== 'email' && f.credentialKinds.includes(STAFF_PHONE)),
     // a new code to the contact named (the caller of `challenge` has checked it is on file and eligible)
     challenge({ flow, policy, now, params }) {
       const c = newCode(key, { flowId: flow.id, contactId: String(params.contactId), channel, policy, now });

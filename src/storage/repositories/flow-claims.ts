@@ -19,7 +19,7 @@ import { IN_FLIGHT_STALE_MS } from '../../engine/flow.js';
 export { IN_FLIGHT_STALE_MS };
 
 /** What the kind (not the method) needs read with every claim. */
-export type KindNeed = 'account' | 'customer' | 'template' | Need;
+export type KindNeed = 'account' | 'customer' | 'template' | 'phone' | Need;
 
 export interface CustomerOverview {
   createdAt: Date;
@@ -102,6 +102,10 @@ function needSql(need: Need | KindNeed, r: ClaimRequest): RawBuilder<unknown> | 
                     'externalId', cr.external_id, 'signCount', cr.sign_count, 'meta', cr.meta)
                   FROM credentials cr WHERE cr.tenant_id = f.tenant_id AND cr.kind = ${slot} AND cr.external_id = ${r.credentialRef ?? ''}
                     AND cr.subject_type = coalesce(f.subject_type, 'user') AND (f.subject_id IS NULL OR cr.subject_id = f.subject_id) AND cr.status IN ('active', 'suspended'))`;
+    case 'phone':
+      // a staff user's verified phone number (sealed), for sending a sign-in code
+      return sql`(SELECT jsonb_build_object('id', cr.id, 'material', encode(cr.material, 'base64'), 'status', cr.status)
+                  FROM credentials cr WHERE cr.subject_type = 'user' AND cr.subject_id = f.subject_id AND cr.kind = 'phone' AND cr.status = 'active' LIMIT 1)`;
     case 'pin':
       return sql`(SELECT to_jsonb(cp.hash) FROM customer_pins cp WHERE cp.customer_id = f.subject_id)`;
     case 'questions':
@@ -199,7 +203,7 @@ export async function claimFlow(db: Db, r: ClaimRequest): Promise<Claimed | unde
   const loaded: Loaded = {};
   const acc = row.n_account as (Omit<Account, 'graceStartedAt'> & { graceStartedAt: string | null }) | null | undefined;
   if (acc) loaded.account = { ...acc, graceStartedAt: date(acc.graceStartedAt), graceSignins: Number(acc.graceSignins), activeKinds: acc.activeKinds ?? [] };
-  const cred = (row.n_credential ?? row.n_pending_credential ?? row.n_named_credential) as
+  const cred = (row.n_credential ?? row.n_pending_credential ?? row.n_named_credential ?? row.n_phone) as
     | { id: string; material: string | null; status: string; codes?: string[] | null; usedSteps?: number[] | null; subjectId?: string; externalId?: string; signCount?: number | string; meta?: Record<string, unknown> }
     | null
     | undefined;
