@@ -95,4 +95,13 @@ describe.each(await backends())('staff codes by SMS are restricted (%s)', (backe
     const [fresh] = await t.s.store.outbox.list({ recipient: '+14155550111', limit: 1 });
     expect(fresh?.template).toBe('signin_code_sms');
   });
+
+  it('an email code is never a second factor: the step refuses it and no policy can allow it', async () => {
+    const flow = await atSecondFactor(t.app, 'acme', 'kim@acme.test');
+    const r = await factorStep(t.app, flow, 'otp_email', '123456');
+    expect([r.statusCode, json(r).code]).toEqual([400, 'invalid_request']);
+    const cur = json(await a().get('/v1/tenants/acme/policy', { token: tok('ada@acme.test') }));
+    const save = await a().put('/v1/tenants/acme/policy', { token: tok('ada@acme.test'), body: { version: cur.version, policy: { ...cur.policy, mfa: { ...cur.policy.mfa, allowedFactors: [...cur.policy.mfa.allowedFactors, 'otp_email'] } } } });
+    expect([save.statusCode, json(save).code]).toEqual([400, 'invalid_policy']);
+  });
 });
