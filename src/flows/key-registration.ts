@@ -7,9 +7,7 @@
  * hears of every key added; the first factor of an account brings recovery codes.
  */
 import { randomUUID } from 'node:crypto';
-import { answerError } from '../engine/claim-errors.js';
 import { AppError } from '../domain/errors.js';
-import type { KindHooks } from '../engine/engine.js';
 import { creationOptions, REGISTER_SLOT, type KeyKind, type RegistrationAnswer } from '../methods/webauthn/registration.js';
 import { WEBAUTHN } from '../methods/webauthn/variants.js';
 import { queueEmail, templates } from '../delivery/notices.js';
@@ -20,6 +18,7 @@ import { ensureStatements } from '../services/authenticator-models.js';
 import { requireFreshAuth } from '../services/self-service.js';
 import type { Principal } from '../services/sessions.js';
 import { CEREMONY_TTL_MS } from '../methods/webauthn/ceremony.js';
+import { enrollmentHooks } from './enrollment-kind.js';
 
 const ATTEMPTS = 3;
 
@@ -76,15 +75,7 @@ export async function finishKeyRegistration(s: Services, p: Principal, a: { regi
   // key models checked: the library needs their statements (read once per metadata upload in a process)
   if (policy.webauthn.allowedModels.length) await ensureStatements(s);
   let key: RegisteredKey | undefined;
-  const hooks: KindHooks<RegisteredKey> = {
-    subject(c) {
-      // another user's registration is not found (the same answer as an unknown id)
-      if (c.flow.kind !== 'enrollment' || c.flow.subject_type !== 'user' || c.flow.subject_id !== p.userId) throw new AppError('not_found');
-      return { type: 'user', id: p.userId, tenantId: p.tenantId };
-    },
-    attemptEvent(f, method, outcome, data = {}) {
-      return { tenantId: f.tenant_id, type: 'factor.registration.attempt', outcome, actor: { type: 'user', id: p.userId }, target: { type: 'flow', id: f.id }, origin: a.origin, data: { kind: WEBAUTHN, method, ...data } };
-    },
+  const hooks = enrollmentHooks<RegisteredKey>(p, { origin: a.origin, kind: WEBAUTHN, state: 'register' }, {
     async plan(c) {
       const d = c.verdict.ok ? (c.verdict.detail as { credentialId: string; label: string; deviceType: RegisteredKey['deviceType']; aaguid: string }) : undefined;
       if (!d) throw new Error('a plan without a verified registration');
@@ -98,13 +89,7 @@ export async function finishKeyRegistration(s: Services, p: Principal, a: { regi
     async done() {
       return key!;
     },
-    async already() {
-      throw new AppError('flow_state', { reason: 'flow_state' });
-    },
-    failure({ flow, reason, method, counted }) {
-      return answerError({ method, reason, attemptsLeft: Math.max(0, flow.attempts_left + (counted ? 0 : 1)) });
-    },
-  };
+  });
   const r = await s.engine.attempt({ flowId: a.registrationId, tenantId: p.tenantId, states: ['register'], method: s.webauthn.registration, answer: a.answer }, hooks);
   await queueEmail(s, { tenantId: p.tenantId, to: p.userEmail, ...templates.factorChanged({ action: 'added', label: r.label }) });
   const hasCodes = (await s.store.credentials.active({ type: 'user', id: p.userId }, 'recovery_code')) !== undefined;

@@ -16,8 +16,6 @@ import { maskContact } from '../customers/masking.js';
 import { normalizePhone } from '../customers/fields.js';
 import { hashToken } from '../crypto/tokens.js';
 import { AppError } from '../domain/errors.js';
-import { answerError } from '../engine/claim-errors.js';
-import type { KindHooks } from '../engine/engine.js';
 import type { FlowRecord } from '../engine/flow.js';
 import { OTP_SLOT, STAFF_PHONE, type CodeChannel, type OtpSlot } from '../methods/otp/index.js';
 import { queueEmail, templates } from '../delivery/notices.js';
@@ -29,6 +27,7 @@ import type { Principal } from '../services/sessions.js';
 import { renderFrom } from '../services/templates.js';
 import { insertRows, writeChallenge } from '../storage/repositories/flow-records.js';
 import { outboxValues } from '../storage/repositories/outbox.js';
+import { enrollmentHooks } from './enrollment-kind.js';
 
 export const RESTRICTED_NOTICE =
   'Codes by text message or phone call are a restricted method: a SIM swap or an intercepted message can give them to someone else. Prefer a security key or an authenticator app; keep this as a backup.';
@@ -90,14 +89,7 @@ export async function confirmPhoneEnrollment(s: Services, p: Principal, a: { enr
   await requireFreshAuth(s, p, policy);
   const previous = await s.store.credentials.active({ type: 'user', id: p.userId }, STAFF_PHONE);
   let bound: { id: string; masked: string; number: string } | undefined;
-  const hooks: KindHooks<{ factorId: string; destination: string }> = {
-    subject(c) {
-      if (c.flow.kind !== 'enrollment' || c.flow.state !== 'verify_phone' || c.flow.subject_id !== p.userId) throw new AppError('not_found');
-      return { type: 'user', id: p.userId, tenantId: p.tenantId };
-    },
-    attemptEvent(f, method, outcome, data = {}) {
-      return { tenantId: f.tenant_id, type: 'factor.registration.attempt', outcome, actor: { type: 'user', id: p.userId }, target: { type: 'flow', id: f.id }, origin: a.origin, data: { kind: STAFF_PHONE, method, ...data } };
-    },
+  const hooks = enrollmentHooks<{ factorId: string; destination: string }>(p, { origin: a.origin, kind: STAFF_PHONE, state: 'verify_phone' }, {
     async plan(c) {
       const number = s.aead.open(Buffer.from(String(c.flow.context.number), 'base64'), numberAad(c.flow.id)).toString('utf8');
       const id = randomUUID();
@@ -123,13 +115,7 @@ export async function confirmPhoneEnrollment(s: Services, p: Principal, a: { enr
     async done() {
       return { factorId: bound!.id, destination: bound!.masked };
     },
-    async already() {
-      throw new AppError('flow_state', { reason: 'flow_state' });
-    },
-    failure({ flow, reason, method, counted }) {
-      return answerError({ method, reason, attemptsLeft: Math.max(0, flow.attempts_left + (counted ? 0 : 1)) });
-    },
-  };
+  });
   const r = await s.engine.attempt({ flowId: a.enrollmentId, tenantId: p.tenantId, states: ['verify_phone'], method: s.methods.get('otp_sms')!, answer: { code: a.code } }, hooks);
   await queueEmail(s, { tenantId: p.tenantId, to: p.userEmail, ...templates.factorChanged({ action: 'added', label: `Phone ${r.destination}` }) });
   if (previous?.material) {

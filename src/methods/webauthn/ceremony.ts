@@ -47,3 +47,20 @@ export function refusalReason(e: unknown): ErrorReason {
   const m = e instanceof Error ? e.message : '';
   return REFUSALS.find((r) => r.message.test(m))?.reason ?? 'invalid_assertion';
 }
+
+/** The slot's challenge open for `purpose`, or why it cannot be answered (neither is counted as a guess). */
+export function openSlot(ceremony: Record<string, unknown> | undefined, purpose: WebauthnSlot['purpose'], now: Date): { slot: WebauthnSlot } | { refusal: { ok: false; reason: 'no_challenge' | 'challenge_expired'; notCounted: true; ceremony?: null } } {
+  const slot = ceremony as WebauthnSlot | undefined;
+  // no open challenge: a replay after it was used, a double submit
+  if (!slot || slot.purpose !== purpose) return { refusal: { ok: false, reason: 'no_challenge', notCounted: true } };
+  if (new Date(slot.expiresAt) <= now) return { refusal: { ok: false, reason: 'challenge_expired', notCounted: true, ceremony: null } };
+  return { slot };
+}
+
+/** What both ceremonies check: the challenge, the allowed origins and the RP ID, user verification as the slot says. */
+export const expected = (slot: WebauthnSlot, rp: { rpId: string; origins: string[] }) => ({
+  expectedChallenge: slot.challenge,
+  expectedOrigin: rp.origins,
+  expectedRPID: rp.rpId,
+  requireUserVerification: slot.userVerification === 'required',
+});

@@ -12,7 +12,7 @@ import { verifyAuthenticationResponse } from '@simplewebauthn/server';
 import type { Aead } from '../../crypto/aead.js';
 import type { Method } from '../../engine/method.js';
 import { assertionAnswer, type AssertionAnswer } from './answers.js';
-import { refusalReason, WEBAUTHN_SLOT, type WebauthnSlot } from './ceremony.js';
+import { expected, openSlot, refusalReason, WEBAUTHN_SLOT } from './ceremony.js';
 import { openKey } from './material.js';
 import { provenKind, WEBAUTHN, webauthnTraits, webauthnVariants } from './variants.js';
 
@@ -35,10 +35,9 @@ export function webauthnMethod(deps: { aead: Aead; rp: RelyingParty }): Method<A
     credentialRef: (a) => a.credential.id,
     available: (f) => deps.rp.rpId !== '' && f.credentialKinds.includes(WEBAUTHN),
     async verify({ subject, answer, ceremony, loaded, now }) {
-      const slot = ceremony as WebauthnSlot | undefined;
-      // an answer without an open challenge (a replay after it was used, a double submit) is no guess
-      if (!slot || slot.purpose !== 'authenticate') return { ok: false, reason: 'no_challenge', notCounted: true };
-      if (new Date(slot.expiresAt) <= now) return { ok: false, reason: 'challenge_expired', notCounted: true, ceremony: null };
+      const open = openSlot(ceremony, 'authenticate', now);
+      if ('refusal' in open) return open.refusal;
+      const { slot } = open;
       const cred = loaded.credential;
       if (!cred?.material || !cred.subjectId || cred.subjectId !== subject.id) return { ok: false, reason: 'invalid_assertion', ceremony: null };
       if (cred.status === 'suspended') return { ok: false, reason: 'credential_suspended', ceremony: null };
@@ -50,12 +49,9 @@ export function webauthnMethod(deps: { aead: Aead; rp: RelyingParty }): Method<A
       try {
         const v = await verifyAuthenticationResponse({
           response: answer.credential as never,
-          expectedChallenge: slot.challenge,
-          expectedOrigin: deps.rp.origins,
-          expectedRPID: deps.rp.rpId,
+          ...expected(slot, deps.rp),
           // the counter is judged below, where a regression flags the key instead of just throwing
           credential: { id: String(cred.externalId), publicKey: Buffer.from(key.publicKey, 'base64url'), counter: 0, transports: key.transports as never },
-          requireUserVerification: slot.userVerification === 'required',
         });
         if (!v.verified) return { ok: false, reason: 'invalid_assertion', ceremony: null };
         info = v.authenticationInfo;

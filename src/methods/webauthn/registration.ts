@@ -11,7 +11,7 @@ import type { Aead } from '../../crypto/aead.js';
 import type { Method, SubjectType } from '../../engine/method.js';
 import { z } from 'zod';
 import { attestationJson } from './answers.js';
-import { CEREMONY_TTL_MS, refusalReason, type UserVerification, type WebauthnSlot } from './ceremony.js';
+import { CEREMONY_TTL_MS, expected, openSlot, refusalReason, type UserVerification, type WebauthnSlot } from './ceremony.js';
 import type { RelyingParty } from './index.js';
 import { sealKey, type KeyMeta } from './material.js';
 import { WEBAUTHN } from './variants.js';
@@ -59,18 +59,12 @@ export function registrationMethod(deps: { aead: Aead; rp: RelyingParty }): Meth
     needs: [],
     available: () => deps.rp.rpId !== '',
     async verify({ flow, subject, answer, ceremony, policy, now }) {
-      const slot = ceremony as WebauthnSlot | undefined;
-      if (!slot || slot.purpose !== 'register') return { ok: false, reason: 'no_challenge', notCounted: true };
-      if (new Date(slot.expiresAt) <= now) return { ok: false, reason: 'challenge_expired', notCounted: true, ceremony: null };
+      const open = openSlot(ceremony, 'register', now);
+      if ('refusal' in open) return open.refusal;
+      const { slot } = open;
       let info;
       try {
-        const v = await verifyRegistrationResponse({
-          response: answer.credential as never,
-          expectedChallenge: slot.challenge,
-          expectedOrigin: deps.rp.origins,
-          expectedRPID: deps.rp.rpId,
-          requireUserVerification: slot.userVerification === 'required',
-        });
+        const v = await verifyRegistrationResponse({ response: answer.credential as never, ...expected(slot, deps.rp) });
         if (!v.verified) return { ok: false, reason: 'invalid_assertion', ceremony: null };
         info = v.registrationInfo;
       } catch (e) {

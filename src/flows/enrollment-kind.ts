@@ -1,0 +1,30 @@
+/**
+ * The `enrollment` flow kind: binding a credential for the signed-in user (a security key's creation
+ * challenge, a phone number's code). The flow belongs to that user; anyone else's is not found (the
+ * same answer as an unknown id). Attempts are audited as `factor.registration.attempt`; what a
+ * success binds and answers is the caller's `plan` and `done`.
+ */
+import { AppError } from '../domain/errors.js';
+import { answerError } from '../engine/claim-errors.js';
+import type { KindHooks } from '../engine/engine.js';
+import type { Origin } from '../services/context.js';
+import type { Principal } from '../services/sessions.js';
+
+export function enrollmentHooks<R>(p: Principal, a: { origin: Origin; kind: string; state: string }, own: Pick<KindHooks<R>, 'plan' | 'done'>): KindHooks<R> {
+  return {
+    subject(c) {
+      if (c.flow.kind !== 'enrollment' || c.flow.state !== a.state || c.flow.subject_type !== 'user' || c.flow.subject_id !== p.userId) throw new AppError('not_found');
+      return { type: 'user', id: p.userId, tenantId: p.tenantId };
+    },
+    attemptEvent(f, method, outcome, data = {}) {
+      return { tenantId: f.tenant_id, type: 'factor.registration.attempt', outcome, actor: { type: 'user', id: p.userId }, target: { type: 'flow', id: f.id }, origin: a.origin, data: { kind: a.kind, method, ...data } };
+    },
+    ...own,
+    async already() {
+      throw new AppError('flow_state', { reason: 'flow_state' });
+    },
+    failure({ flow, reason, method, counted }) {
+      return answerError({ method, reason, attemptsLeft: Math.max(0, flow.attempts_left + (counted ? 0 : 1)) });
+    },
+  };
+}
