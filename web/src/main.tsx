@@ -5,6 +5,7 @@ import { Notifications } from '@mantine/notifications';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
+import { StepUpProvider } from './components/auth/StepUpProvider';
 import { RouterProvider } from './lib/router';
 import { SessionProvider } from './lib/session';
 import { TenantProvider } from './lib/tenant';
@@ -23,7 +24,9 @@ createRoot(document.getElementById('root')!).render(
       <RouterProvider>
         <SessionProvider>
           <TenantProvider>
-            <App />
+            <StepUpProvider>
+              <App />
+            </StepUpProvider>
           </TenantProvider>
         </SessionProvider>
       </RouterProvider>

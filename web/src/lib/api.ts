@@ -1,6 +1,8 @@
 /**
  * The one way the console talks to the server: same-origin JSON with the session cookie. Errors
  * become ApiError with the server's stable code and safe message; the UI shows words, never JSON.
+ * A sensitive action answered `step_up_required` goes to the step-up handler (a dialog asking for
+ * what is missing, components/auth/StepUpProvider.tsx) and, once given, is sent once more.
  */
 import { describeError } from './errors';
 
@@ -24,13 +26,38 @@ export interface RequestOptions {
   body?: unknown;
   flowToken?: string;
   signal?: AbortSignal;
+  /** false: a `step_up_required` answer is thrown as is (no step-up dialog, no retry). */
+  stepUp?: boolean;
 }
 
 /** Called when any request answers 401 for a signed-in console (session ended elsewhere). */
 let onUnauthenticated: (() => void) | undefined;
 export const setUnauthenticatedHandler = (fn: (() => void) | undefined) => void (onUnauthenticated = fn);
 
+/**
+ * Called when a request answers `step_up_required` (a sensitive action that needs a stronger or more
+ * recent sign-in): resolves once the session has what was asked (the request is then sent once
+ * more), rejects when the user cancels or cannot give it.
+ */
+export type StepUpHandler = (error: ApiError, request: { method: string; path: string }) => Promise<void>;
+let onStepUp: StepUpHandler | undefined;
+export const setStepUpHandler = (fn: StepUpHandler | undefined) => void (onStepUp = fn);
+
+export const isStepUpRequired = (e: unknown): e is ApiError => e instanceof ApiError && e.status === 401 && e.code === 'step_up_required';
+
 export async function request<T>(method: string, path: string, o: RequestOptions = {}): Promise<T> {
+  try {
+    return await send<T>(method, path, o);
+  } catch (e) {
+    // sign-in flow steps (flow token) never step up: they are the way to give what is asked
+    if (!isStepUpRequired(e) || !onStepUp || o.stepUp === false || o.flowToken) throw e;
+    await onStepUp(e, { method, path });
+    if (o.signal?.aborted) throw new DOMException('The request was aborted.', 'AbortError');
+    return send<T>(method, path, o);
+  }
+}
+
+async function send<T>(method: string, path: string, o: RequestOptions): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (o.body !== undefined) headers['content-type'] = 'application/json';
   if (o.flowToken) headers['x-flow-token'] = o.flowToken;

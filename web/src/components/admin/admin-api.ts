@@ -16,6 +16,9 @@ export const usersApi = {
   resendInvitation: (tenant: string, id: string) => api.post(`${u(tenant, id)}/resend-invitation`),
   /** Asks for every second factor to be removed; a second administrator approves it. */
   requestFactorReset: (tenant: string, id: string, reason: string) => api.post<{ approval: Approval }>(`${u(tenant, id)}/reset-factors`, { reason }),
+  /** One factor (a security key, the authenticator app) cannot be used until resumed. */
+  suspendFactor: (tenant: string, id: string, factorId: string) => api.post(`${u(tenant, id)}/factors/${seg(factorId)}/suspend`),
+  resumeFactor: (tenant: string, id: string, factorId: string) => api.post(`${u(tenant, id)}/factors/${seg(factorId)}/resume`),
 };
 
 export const approvalsApi = {

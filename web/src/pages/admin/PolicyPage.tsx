@@ -1,5 +1,5 @@
 /**
- * The tenant's MFA and session policy as a form (or JSON). Saving first shows what changes and who
+ * The tenant's MFA, sensitive-action and session policy as a form (or JSON). Saving first shows what changes and who
  * it affects (the server's preview), then saves a new version; refused settings are named in words.
  */
 import { Alert, Badge, Button, Group, List, Paper, Skeleton, Stack, Tabs, Text } from '@mantine/core';
@@ -18,11 +18,20 @@ import { MfaSection, type RoleInfo } from './policy/MfaSection';
 import { previewPolicy, readPolicy, savePolicy, setIn, type PolicyDoc, type PolicyPreview } from './policy/policy-api';
 import { ReviewModal } from './policy/ReviewModal';
 import { SessionSection } from './policy/SessionSection';
+import { StepUpSettings } from './policy/StepUpSettings';
 import { VerificationSection } from './policy/VerificationSection';
 import { diffPolicy } from './policy/words';
 
 const tabOf = (path: string) =>
-  path.startsWith('mfa') || path.startsWith('webauthn') ? 'mfa' : path.startsWith('session') || path.startsWith('lockout') || path === 'pciMode' ? 'session' : path.startsWith('verification') ? 'verification' : 'json';
+  path.startsWith('mfa') || path.startsWith('webauthn')
+    ? 'mfa'
+    : path.startsWith('stepUp')
+      ? 'stepup'
+      : path.startsWith('session') || path.startsWith('lockout') || path === 'pciMode'
+        ? 'session'
+        : path.startsWith('verification')
+          ? 'verification'
+          : 'json';
 
 export function PolicyPage() {
   const { tenant } = useTenant();
@@ -153,11 +162,13 @@ export function PolicyPage() {
           <Tabs value={tab} onChange={setTab} keepMounted={false}>
             <Tabs.List mb="md">
               <Tabs.Tab value="mfa">{tabLabel('mfa', 'Staff sign-in')}</Tabs.Tab>
+              <Tabs.Tab value="stepup">{tabLabel('stepup', 'Sensitive actions')}</Tabs.Tab>
               <Tabs.Tab value="session">{tabLabel('session', 'Sessions & lockout')}</Tabs.Tab>
               <Tabs.Tab value="verification">{tabLabel('verification', 'Caller verification')}</Tabs.Tab>
               <Tabs.Tab value="json">{tabLabel('json', 'Advanced (JSON)')}</Tabs.Tab>
             </Tabs.List>
             <Tabs.Panel value="mfa"><MfaSection roles={roles.data} /></Tabs.Panel>
+            <Tabs.Panel value="stepup"><StepUpSettings /></Tabs.Panel>
             <Tabs.Panel value="session"><SessionSection /></Tabs.Panel>
             <Tabs.Panel value="verification"><VerificationSection /></Tabs.Panel>
             <Tabs.Panel value="json"><JsonEditor key={generation} onValidity={setJsonOk} /></Tabs.Panel>

@@ -1,9 +1,10 @@
 /**
  * Security keys and passkeys in the staff sign-in policy: whether they are allowed (the `webauthn`
- * entry of the allowed second factors, a checkbox above), passwordless sign-in with a passkey, and
- * how strictly a key must verify its user as the second step.
+ * entry of the allowed second factors, a checkbox above), passwordless sign-in with a passkey, how
+ * strictly a key must verify its user as the second step, and which key models may be added.
  */
 import { Select, Stack, Text, Title } from '@mantine/core';
+import { AllowedModels } from './AllowedModels';
 import { SwitchField, usePolicyForm } from './form';
 import { userVerificationWords } from './words';
 
@@ -37,6 +38,7 @@ export function KeysSettings() {
         error={f.errorAt('webauthn.userVerification')}
         maw={420}
       />
+      <AllowedModels />
     </Stack>
   );
 }

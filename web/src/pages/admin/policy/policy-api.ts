@@ -1,6 +1,7 @@
 /** The tenant policy document and the three calls the editors use: read, preview (who it affects), save. */
 import { api, seg } from '../../../lib/api';
 import type { MfaMode } from '../tenants/mfa-modes';
+import type { Assurance, StepUpAction } from './step-up-policy';
 
 export type Requirement = 'possession' | 'knowledge' | 'otp_sms' | 'otp_voice' | 'otp_email' | 'totp' | 'pin' | 'question';
 
@@ -18,7 +19,9 @@ export interface PolicyDoc {
     grace: { days: number | null; signins: number | null };
   };
   /** Security keys and passkeys (allowed when mfa.allowedFactors lists 'webauthn'). */
-  webauthn: { passwordless: boolean; userVerification: 'required' | 'preferred' | 'discouraged' };
+  webauthn: { passwordless: boolean; userVerification: 'required' | 'preferred' | 'discouraged'; allowedModels: string[] };
+  /** What a session must have proven before each sensitive action (step-up). */
+  stepUp: Record<StepUpAction, Assurance>;
   session: { idleMinutes: number; absoluteMinutes: number; reauthMinutes: number };
   lockout: { maxConsecutiveFailures: number; backoffAfter: number; backoffBaseSeconds: number; backoffMaxSeconds: number };
   pciMode: boolean;

@@ -1,6 +1,7 @@
 /** Policy settings and values in words: field labels by path, requirement names, diff values. */
 import { mfaModeWords, isMfaMode } from '../tenants/mfa-modes';
 import type { Requirement } from './policy-api';
+import { levelWords, stepUpActions, type StepUpAction } from './step-up-policy';
 
 const labels: Record<string, string> = {
   'mfa.mode': 'MFA mode',
@@ -12,6 +13,7 @@ const labels: Record<string, string> = {
   webauthn: 'Security keys and passkeys',
   'webauthn.passwordless': 'Passwordless sign-in with a passkey',
   'webauthn.userVerification': 'Security key user verification',
+  'webauthn.allowedModels': 'Allowed key models',
   'session.idleMinutes': 'Idle timeout (minutes)',
   'session.absoluteMinutes': 'Session lifetime (minutes)',
   'session.reauthMinutes': 'Re-authentication freshness (minutes)',
@@ -40,6 +42,8 @@ const labels: Record<string, string> = {
 export function labelFor(path: string): string {
   if (labels[path]) return labels[path]!;
   if (path === '') return 'Policy';
+  const su = /^stepUp\.(reveal|factorReset|policyChange)(?:\.(aal|phishingResistant|maxAgeMinutes))?$/.exec(path);
+  if (su) return `${stepUpActions[su[1] as StepUpAction].label}: ${su[2] ? stepUpFieldWords[su[2]] : 'confirmation'}`;
   let m = /^mfa\.roles\.(.+)$/.exec(path);
   if (m) return `MFA for role "${m[1]}"`;
   m = /^verification\.levels\.([^.]+)(?:\.(description|anyOf)(?:\.(\d+))?)?/.exec(path);
@@ -52,6 +56,8 @@ export function labelFor(path: string): string {
   }
   return path;
 }
+
+const stepUpFieldWords: Record<string, string> = { aal: 'sign-in level', phishingResistant: 'phishing-resistant method', maxAgeMinutes: 'signed in within (minutes)' };
 
 export const requirementWords: Record<Requirement, string> = {
   possession: 'Any possession factor',
@@ -81,8 +87,11 @@ export function alternativesWords(anyOf: unknown): string {
 
 /** A value in a policy diff, in words. */
 export function valueWords(path: string, v: unknown): string {
+  if (/^stepUp\.\w+\.aal$/.test(path) && levelWords[String(v)]) return levelWords[String(v)]!.label;
+  if (path === 'webauthn.allowedModels' && Array.isArray(v) && v.length === 0) return 'Any model';
   if (v === null || v === undefined) {
     if (path.startsWith('mfa.grace')) return 'No limit';
+    if (/^stepUp\.\w+\.maxAgeMinutes$/.test(path)) return 'Any age';
     if (path.startsWith('mfa.roles.')) return 'Tenant setting';
     return 'Not set';
   }

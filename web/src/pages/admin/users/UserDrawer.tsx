@@ -1,15 +1,15 @@
-/** One user's details in a side panel: status, sign-in methods, roles and the actions an admin may take. */
-import { Badge, DataList, Drawer, Group, List, Skeleton, Stack, Text, Title } from '@mantine/core';
+/** One user's details in a side panel: status, sign-in methods (suspend or resume one), roles and the actions an admin may take. */
+import { Badge, DataList, Drawer, Group, Skeleton, Stack, Text, Title } from '@mantine/core';
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { approvalsApi, usersApi } from '../../../components/admin/admin-api';
 import { MfaSummary, RoleBadges, UserStatusBadge } from '../../../components/admin/Badges';
 import { dateTime, relativeTime } from '../../../components/admin/format';
-import { factorLabel } from '../../../components/admin/permissions';
 import type { Approval, Role } from '../../../components/admin/types';
 import { ErrorAlert } from '../../../components/ErrorAlert';
 import { useSession } from '../../../lib/session';
 import { useAsync } from '../../../lib/use-async';
 import { UserActions } from './UserActions';
+import { UserFactors } from './UserFactors';
 import { UserRolesEditor } from './UserRolesEditor';
 
 interface Props {
@@ -108,20 +108,7 @@ export function UserDrawer({ tenant, userId, roles, onClose, onChanged }: Props)
           </DataList>
 
           <Section title="Sign-in methods">
-            {u.factors.length ? (
-              <List size="sm" spacing={4} aria-label="Sign-in methods">
-                {u.factors.map((f) => (
-                  <List.Item key={f.kind + f.label}>
-                    {factorLabel(f.kind)}
-                    {f.label && f.label !== factorLabel(f.kind) && <Text span c="dimmed" size="sm"> · {f.label}</Text>}
-                  </List.Item>
-                ))}
-              </List>
-            ) : (
-              <Text size="sm" c="dimmed">
-                {u.status === 'invited' ? 'None yet: they have not finished setting up the account.' : 'No second factor enrolled. They will be asked to set one up when policy requires it.'}
-              </Text>
-            )}
+            <UserFactors tenant={tenant} user={u} onChanged={changed} />
           </Section>
 
           {can('users.update') && roles && (

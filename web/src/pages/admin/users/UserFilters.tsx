@@ -32,7 +32,7 @@ export function applyFilters(users: AdminUser[], f: Filters, factors: Record<str
 export function UserFilters({ value, onChange, roleNames, showLocked }: { value: Filters; onChange(f: Filters): void; roleNames: string[]; showLocked: boolean }) {
   const set = (k: keyof Filters) => (v: string | null) => onChange({ ...value, [k]: v ?? noFilters[k] });
   return (
-    <Group gap="sm" mb="sm" align="flex-end" wrap="nowrap">
+    <Group gap="sm" mb="sm" align="flex-end" wrap="wrap">
       <TextInput
         label="Search users"
         placeholder="Email or name"
