@@ -80,7 +80,7 @@ export function KeysSection({ factors, reload }: { factors: Factor[]; reload(): 
                     ))}
                   </Group>
                   <Text size="xs" c="dimmed">
-                    Added {formatDateTime(f.createdAt)} · Last used <span title={f.lastUsedAt ? formatDateTime(f.lastUsedAt) : undefined}>{timeAgo(f.lastUsedAt).toLowerCase()}</span>
+                    {f.key?.model ? <>{f.key.model} · </> : null}Added {formatDateTime(f.createdAt)} · Last used <span title={f.lastUsedAt ? formatDateTime(f.lastUsedAt) : undefined}>{timeAgo(f.lastUsedAt).toLowerCase()}</span>
                   </Text>
                 </Stack>
                 <Group gap="xs" wrap="nowrap">
