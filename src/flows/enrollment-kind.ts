@@ -7,6 +7,7 @@
 import { AppError } from '../domain/errors.js';
 import { answerError } from '../engine/claim-errors.js';
 import type { KindHooks } from '../engine/engine.js';
+import type { NewFlow } from '../storage/repositories/flows.js';
 import type { Origin } from '../services/context.js';
 import type { Principal } from '../services/sessions.js';
 
@@ -28,3 +29,27 @@ export function enrollmentHooks<R>(p: Principal, a: { origin: Origin; kind: stri
     },
   };
 }
+
+/** A new enrollment flow of the signed-in user: its step, its ceremony slot, its context, 3 attempts, until `expiresAt`. */
+export function enrollmentFlow(p: Principal, a: { id: string; state: string; ceremony: Record<string, Record<string, unknown>>; context: Record<string, unknown>; now: Date; expiresAt: Date }): NewFlow {
+  return {
+    id: a.id,
+    tenant_id: p.tenantId,
+    kind: 'enrollment',
+    subject_type: 'user',
+    subject_id: p.userId,
+    identifier: null,
+    secret_hash: null,
+    state: a.state,
+    required_level: '1',
+    attempts_initial: ENROLLMENT_ATTEMPTS,
+    attempts_left: ENROLLMENT_ATTEMPTS,
+    ceremony: a.ceremony,
+    context: a.context,
+    created_at: a.now,
+    updated_at: a.now,
+    expires_at: a.expiresAt,
+  };
+}
+
+export const ENROLLMENT_ATTEMPTS = 3;

@@ -18,9 +18,8 @@ import { ensureStatements } from '../services/authenticator-models.js';
 import { requireFreshAuth } from '../services/self-service.js';
 import type { Principal } from '../services/sessions.js';
 import { CEREMONY_TTL_MS } from '../methods/webauthn/ceremony.js';
-import { enrollmentHooks } from './enrollment-kind.js';
+import { enrollmentFlow, enrollmentHooks } from './enrollment-kind.js';
 
-const ATTEMPTS = 3;
 
 export interface RegisteredKey {
   factorId: string;
@@ -46,24 +45,7 @@ export async function beginKeyRegistration(s: Services, p: Principal, a: { keyKi
     now,
   });
   const flow = await s.store.flows.create(
-    {
-      id: randomUUID(),
-      tenant_id: p.tenantId,
-      kind: 'enrollment',
-      subject_type: 'user',
-      subject_id: p.userId,
-      identifier: null,
-      secret_hash: null,
-      state: 'register',
-      required_level: '1',
-      attempts_initial: ATTEMPTS,
-      attempts_left: ATTEMPTS,
-      ceremony: { [REGISTER_SLOT]: slot },
-      context: { sessionId: p.id, ip: a.origin.ip, keyKind: a.keyKind },
-      created_at: now,
-      updated_at: now,
-      expires_at: new Date(now.getTime() + CEREMONY_TTL_MS),
-    },
+    enrollmentFlow(p, { id: randomUUID(), state: 'register', ceremony: { [REGISTER_SLOT]: slot }, context: { sessionId: p.id, ip: a.origin.ip, keyKind: a.keyKind }, now, expiresAt: new Date(now.getTime() + CEREMONY_TTL_MS) }),
     [eventRecord(s, { tenantId: p.tenantId, type: 'factor.enrollment_started', outcome: 'info', actor: { type: 'user', id: p.userId }, target: { type: 'user', id: p.userId }, origin: a.origin, data: { kind: WEBAUTHN, keyKind: a.keyKind } })],
   );
   return { registrationId: flow.id, expiresAt: flow.expires_at.toISOString(), options };

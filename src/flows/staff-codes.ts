@@ -27,7 +27,7 @@ import type { Principal } from '../services/sessions.js';
 import { renderFrom } from '../services/templates.js';
 import { insertRows, writeChallenge } from '../storage/repositories/flow-records.js';
 import { outboxValues } from '../storage/repositories/outbox.js';
-import { enrollmentHooks } from './enrollment-kind.js';
+import { enrollmentFlow, enrollmentHooks } from './enrollment-kind.js';
 
 export const RESTRICTED_NOTICE =
   'Codes by text message or phone call are a restricted method: a SIM swap or an intercepted message can give them to someone else. Prefer a security key or an authenticator app; keep this as a backup.';
@@ -59,24 +59,14 @@ export async function beginPhoneEnrollment(s: Services, p: Principal, a: { numbe
   const challenge = method.challenge!({ flow: flowStub, policy, now, ceremony: undefined, loaded: {}, params: { contactId: 'enrolling' } });
   const masked = maskContact('phone', number);
   const flow = await s.store.flows.create(
-    {
+    enrollmentFlow(p, {
       id,
-      tenant_id: p.tenantId,
-      kind: 'enrollment',
-      subject_type: 'user',
-      subject_id: p.userId,
-      identifier: null,
-      secret_hash: null,
       state: 'verify_phone',
-      required_level: '1',
-      attempts_initial: 3,
-      attempts_left: 3,
       ceremony: { [OTP_SLOT]: challenge.ceremony },
       context: { number: s.aead.seal(Buffer.from(number), numberAad(id)).toString('base64'), masked, channel: a.channel },
-      created_at: now,
-      updated_at: now,
-      expires_at: challenge.deliver!.expiresAt,
-    },
+      now,
+      expiresAt: challenge.deliver!.expiresAt,
+    }),
     [eventRecord(s, { tenantId: p.tenantId, type: 'factor.enrollment_started', outcome: 'info', actor: { type: 'user', id: p.userId }, target: { type: 'flow', id }, origin: a.origin, data: { kind: STAFF_PHONE, channel: a.channel, destination: masked } })],
   );
   const msg = codeMessage(s, { tenantId: p.tenantId, channel: a.channel, to: number, code: challenge.deliver!.secret, minutes: policy.verification.code.ttlMinutes, expiresAt: challenge.deliver!.expiresAt, now, template: await s.store.templates.forRender(p.tenantId, 'signin_code', a.channel) });
